@@ -1,0 +1,44 @@
+"""View decorators that check who may do what, before the view runs.
+
+Permissions are checked here, in the view layer, never only in a template:
+the client can ask for any fragment directly.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+
+def _membership(request):
+    membership = request.membership
+    # SimpleLazyObject wrapping None is truthy; unwrap through a real attribute.
+    if membership is None or not getattr(membership, "pk", None):
+        return None
+    return membership
+
+
+def member_required(view):
+    """The user belongs to an active account; sets ``request.account``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        membership = _membership(request)
+        if membership is None:
+            raise PermissionDenied
+        request.account = membership.account
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def editor_required(view):
+    """A marketer or admin: managers review and edit nothing."""
+
+    @member_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.membership.can_edit:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,80 @@
+"""The monthly goal grid: visits needed per month, the year's totals, and spreading
+a year's total over its months. Decimal only; no Django."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from funnel.domain.numbers import count_needed, rate_of
+
+MONTHS = tuple(range(1, 13))
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: int
+    cv_count: int | None
+    cv_rate: Decimal | None
+    visits: int | None
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    cv_count: int
+    visits: int
+    # ΣCV / Σvisits × 100 over the months that have a visits figure: a month
+    # with CV but no rate has no visits, and counting its CV would overstate
+    # the rate the site must reach.
+    cv_rate: Decimal | None
+
+
+def visits_needed(cv_count: int | None, cv_rate: Decimal | None) -> int | None:
+    """``ceil(CV / (rate / 100))``; None when either input is missing."""
+    if cv_count is None or cv_rate is None:
+        return None
+    return count_needed(cv_count, cv_rate)
+
+
+def month_figures(
+    month: int, cv_count: int | None, cv_rate: Decimal | None
+) -> MonthFigures:
+    return MonthFigures(month, cv_count, cv_rate, visits_needed(cv_count, cv_rate))
+
+
+def year_totals(months: Sequence[MonthFigures]) -> YearTotals:
+    cv_total = sum(m.cv_count for m in months if m.cv_count is not None)
+    complete = [m for m in months if m.visits is not None]
+    visits_total = sum(m.visits for m in complete)
+    cv_of_complete = sum(m.cv_count for m in complete)
+    return YearTotals(cv_total, visits_total, rate_of(cv_of_complete, visits_total))
+
+
+def spread_total(total: int, weights: Sequence[int | Decimal]) -> list[int]:
+    """Split ``total`` into whole parts in proportion to ``weights``, adding up
+    exactly to ``total`` (largest remainder; ties go to the earlier part).
+
+    Even spreading is ``spread_total(total, [1] * 12)``. All-zero weights
+    spread evenly.
+    """
+    if isinstance(total, float) or any(isinstance(w, float) for w in weights):
+        raise TypeError("floats are not accepted in the domain")
+    if total < 0:
+        raise ValueError("total must not be negative")
+    if not weights:
+        raise ValueError("at least one weight is needed")
+    decimal_weights = [Decimal(w) for w in weights]
+    if any(w < 0 for w in decimal_weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(decimal_weights)
+    if weight_sum == 0:
+        decimal_weights = [Decimal(1)] * len(weights)
+        weight_sum = Decimal(len(weights))
+    shares = [Decimal(total) * w / weight_sum for w in decimal_weights]
+    parts = [int(share) for share in shares]  # floor: shares are >= 0
+    left = total - sum(parts)
+    by_remainder = sorted(
+        range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i)
+    )
+    for i in by_remainder[:left]:
+        parts[i] += 1
+    return parts

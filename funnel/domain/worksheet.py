@@ -1,0 +1,180 @@
+"""The revenue worksheet: from a revenue target back down the funnel, steps ① … ⑥.
+
+Given the revenue, unit price and the rates of each stage, it works out how many
+orders, opportunities, meetings, leads per channel and site visits are needed.
+Every needed count is rounded up (``numbers.count_needed``); a missing input
+leaves everything that depends on it ``None`` rather than raising, so a
+half-filled worksheet still shows what it can. Decimal only: a float is refused.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from funnel.domain.numbers import count_needed
+
+# Whole numbers: counts and yen. Rates: percent as Decimal.
+_WHOLE = "whole"
+_RATE = "rate"
+
+
+def _check(owner: str, name: str, value: object, kind: str) -> None:
+    """Refuse floats (and any other stray type) at the edge of the domain."""
+    if value is None:
+        return
+    if isinstance(value, float):
+        raise TypeError(f"{owner}.{name}: floats are not accepted in the domain")
+    if kind == _WHOLE and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{owner}.{name} must be an int or None")
+    if kind == _RATE and not isinstance(value, Decimal):
+        raise TypeError(f"{owner}.{name} must be a Decimal or None")
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    """One acquisition channel (獲得チャネル) and the meetings allotted to it."""
+
+    name: str
+    online: bool  # online: its leads are site CVs; offline: exhibitions etc.
+    meetings: int | None  # 商談数 allotted to this channel
+    meeting_rate: Decimal | None  # 商談化率, percent, 0 < r <= 100
+
+    def __post_init__(self):
+        _check("ChannelPlan", "meetings", self.meetings, _WHOLE)
+        _check("ChannelPlan", "meeting_rate", self.meeting_rate, _RATE)
+
+
+@dataclass(frozen=True)
+class WorksheetInput:
+    """What the user entered on the worksheet, already parsed; ``None`` = empty."""
+
+    total_revenue: int | None  # 全体売上, yen
+    web_revenue: int | None  # Web売上, yen
+    unit_price: int | None  # 受注単価, yen
+    win_rate: Decimal | None  # 受注率 percent
+    opportunity_rate: Decimal | None  # 案件化率 percent
+    skip_opportunity: bool  # skip step ③ (low-priced products)
+    channels: tuple[ChannelPlan, ...]
+    cv_rate: Decimal | None  # CV率 percent
+
+    def __post_init__(self):
+        for name in ("total_revenue", "web_revenue", "unit_price"):
+            _check("WorksheetInput", name, getattr(self, name), _WHOLE)
+        for name in ("win_rate", "opportunity_rate", "cv_rate"):
+            _check("WorksheetInput", name, getattr(self, name), _RATE)
+        for channel in self.channels:
+            if not isinstance(channel, ChannelPlan):
+                raise TypeError("WorksheetInput.channels must hold ChannelPlan")
+
+
+@dataclass(frozen=True)
+class WorksheetResult:
+    """Everything derived from a ``WorksheetInput``; ``None`` = not computable yet."""
+
+    nonweb_revenue: int | None  # ① total - web (None if either missing)
+    orders: int | None  # ② ceil(web / unit_price)
+    opportunities: int | None  # ③ ceil(orders / win_rate); None when skipping ③
+    meetings: int | None  # ④ ceil(opportunities / opportunity_rate)
+    allotted: int  # sum of channels' entered meetings (missing = 0)
+    unallotted: int | None  # meetings - allotted (negative = excess)
+    channel_leads: tuple[int | None, ...]  # ⑤ per channel, same order as input
+    leads_total: int | None  # sum of the known channel leads
+    online_leads: int | None  # sum of the known leads of online channels
+    visits: int | None  # ⑥ ceil(online_leads / cv_rate)
+
+
+def _needed(target: int | None, rate: Decimal | None) -> int | None:
+    """``count_needed`` that yields ``None`` instead of raising on a missing or
+    unusable rate: the caller validates rates, but a half-filled worksheet must
+    still render."""
+    if target is None or rate is None or not rate.is_finite() or rate <= 0:
+        return None
+    return count_needed(target, rate)
+
+
+def _sum_known(values: Iterable[int | None]) -> int | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+def compute(worksheet: WorksheetInput) -> WorksheetResult:
+    """Work the funnel backwards from the web revenue target (steps ① … ⑥)."""
+    total, web, unit_price = (
+        worksheet.total_revenue,
+        worksheet.web_revenue,
+        worksheet.unit_price,
+    )
+    # web > total is refused by the form; here it just yields a negative figure.
+    nonweb = total - web if total is not None and web is not None else None
+
+    # Integer ceiling division: yen are whole, no Decimal needed.
+    if web is None or unit_price is None or unit_price <= 0:
+        orders = None
+    else:
+        orders = -(-web // unit_price)
+
+    if worksheet.skip_opportunity:
+        # Without step ③ the win rate is read as meeting → order.
+        opportunities = None
+        meetings = _needed(orders, worksheet.win_rate)
+    else:
+        opportunities = _needed(orders, worksheet.win_rate)
+        meetings = _needed(opportunities, worksheet.opportunity_rate)
+
+    allotted = sum(channel.meetings or 0 for channel in worksheet.channels)
+    unallotted = meetings - allotted if meetings is not None else None
+
+    channel_leads = tuple(
+        _needed(channel.meetings, channel.meeting_rate)
+        for channel in worksheet.channels
+    )
+    leads_total = _sum_known(channel_leads)
+    # Only online leads are site conversions; offline ones bring no visits.
+    online_leads = _sum_known(
+        leads
+        for channel, leads in zip(worksheet.channels, channel_leads, strict=True)
+        if channel.online
+    )
+    visits = _needed(online_leads, worksheet.cv_rate)
+
+    return WorksheetResult(
+        nonweb_revenue=nonweb,
+        orders=orders,
+        opportunities=opportunities,
+        meetings=meetings,
+        allotted=allotted,
+        unallotted=unallotted,
+        channel_leads=channel_leads,
+        leads_total=leads_total,
+        online_leads=online_leads,
+        visits=visits,
+    )
+
+
+# Reference coefficients from the seed, percent, inclusive. Outside them the
+# screen shows a gentle warning; they are never a reason to refuse an input.
+REFERENCE_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "meeting_rate": (Decimal(20), Decimal(30)),  # 商談化率, lead → meeting
+    "opportunity_rate": (Decimal(40), Decimal(60)),  # 案件化率, meeting → opportunity
+    "win_rate": (Decimal(20), Decimal(40)),  # 受注率, opportunity → order
+}
+
+
+def outside_reference(kind: str, rate: Decimal | None) -> bool:
+    """Whether ``rate`` lies outside the reference range for ``kind``.
+
+    ``False`` for an empty rate: nothing to warn about. An unknown ``kind`` is a
+    programming error and raises ``KeyError``.
+    """
+    low, high = REFERENCE_RANGES[kind]
+    _check("outside_reference", "rate", rate, _RATE)
+    if rate is None:
+        return False
+    return not low <= rate <= high
+
+
+DEFAULT_CHANNELS: tuple[ChannelPlan, ...] = (
+    ChannelPlan(name="広告", online=True, meetings=None, meeting_rate=None),
+    ChannelPlan(name="オーガニック", online=True, meetings=None, meeting_rate=None),
+    ChannelPlan(name="メルマガ", online=True, meetings=None, meeting_rate=None),
+)

@@ -1,0 +1,258 @@
+"""Accounts (tenants), their members, and what they plan: monthly goals and worksheets.
+
+Derived figures (visits, totals, the funnel's results) are never stored: they
+are computed from these inputs by ``funnel.domain``. The database states with
+constraints what the forms state, so no path can store a bad row.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from funnel.domain.numbers import MAX_COUNT, MAX_YEN
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+class Account(models.Model):
+    """A customer company: the tenant every goal, worksheet and member belongs to."""
+
+    name = models.CharField(_("アカウント名"), max_length=100)
+    is_active = models.BooleanField(_("有効"), default=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("アカウント")
+        verbose_name_plural = _("アカウント")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.IntegerChoices):
+    # Spaced integers (Zulip's habit), so a role can be added between two.
+    ADMIN = 100, _("管理者")
+    MARKETER = 200, _("マーケター")
+    MANAGER = 300, _("マネージャー")
+
+
+class Membership(models.Model):
+    """A user's place in an account, with a role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.PositiveSmallIntegerField(
+        _("役割"), choices=Role.choices, default=Role.MARKETER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("メンバー")
+        verbose_name_plural = _("メンバー")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "account"], name="membership_unique_user_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.account} ({self.get_role_display()})"
+
+    @property
+    def can_edit(self):
+        """Marketers and admins fill in goals and worksheets; managers only review."""
+        return self.role in (Role.ADMIN, Role.MARKETER)
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+
+class MonthlyGoal(models.Model):
+    """One month's targets: CV数 and CV率. Visits are derived, never stored."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="monthly_goals"
+    )
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    cv_count = models.PositiveIntegerField(_("CV数"), null=True, blank=True)
+    cv_rate = models.DecimalField(
+        _("CV率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("月次目標")
+        verbose_name_plural = _("月次目標")
+        ordering = ["year", "month"]
+        constraints = [
+            # Also the index the grid's query (account, year) uses.
+            models.UniqueConstraint(
+                fields=["account", "year", "month"], name="goal_unique_account_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="goal_month_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR),
+                name="goal_year_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cv_count__isnull=True)
+                | Q(cv_count__gte=0, cv_count__lte=MAX_COUNT),
+                name="goal_cv_count_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cv_rate__isnull=True)
+                | Q(cv_rate__gt=Decimal(0), cv_rate__lte=Decimal(100)),
+                name="goal_cv_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cv_count__isnull=False) | Q(cv_rate__isnull=False),
+                name="goal_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.year}-{self.month:02d}"
+
+
+class Basis(models.TextChoices):
+    MONTHLY = "monthly", _("月次")
+    ANNUAL = "annual", _("年間")
+
+
+def _rate_range(field, name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gt": Decimal(0), f"{field}__lte": Decimal(100)}),
+        name=name,
+    )
+
+
+def _yen_range(field, name, *, minimum=0):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": minimum, f"{field}__lte": MAX_YEN}),
+        name=name,
+    )
+
+
+class Worksheet(models.Model):
+    """The revenue worksheet (BtoBマーケティングにおける目標設定): the inputs of ① … ⑥."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="worksheets"
+    )
+    name = models.CharField(_("名前"), max_length=100)
+    entry_date = models.DateField(_("記入日"))
+    basis = models.CharField(
+        _("基準"), max_length=10, choices=Basis.choices, default=Basis.MONTHLY
+    )
+    total_revenue = models.BigIntegerField(_("全体売上"), null=True, blank=True)
+    web_revenue = models.BigIntegerField(_("Web売上"), null=True, blank=True)
+    unit_price = models.BigIntegerField(_("受注単価"), null=True, blank=True)
+    win_rate = models.DecimalField(
+        _("受注率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    opportunity_rate = models.DecimalField(
+        _("案件化率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    skip_opportunity = models.BooleanField(_("③を省略する"), default=False)
+    cv_rate = models.DecimalField(
+        _("CV率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ワークシート")
+        verbose_name_plural = _("ワークシート")
+        ordering = ["-entry_date", "-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["account", "-entry_date", "-created_at"],
+                name="worksheet_account_list",
+            )
+        ]
+        constraints = [
+            _yen_range("total_revenue", "worksheet_total_revenue_range"),
+            _yen_range("web_revenue", "worksheet_web_revenue_range"),
+            _yen_range("unit_price", "worksheet_unit_price_range", minimum=1),
+            _rate_range("win_rate", "worksheet_win_rate_range"),
+            _rate_range("opportunity_rate", "worksheet_opportunity_rate_range"),
+            _rate_range("cv_rate", "worksheet_cv_rate_range"),
+            models.CheckConstraint(
+                condition=Q(total_revenue__isnull=True)
+                | Q(web_revenue__isnull=True)
+                | Q(web_revenue__lte=models.F("total_revenue")),
+                name="worksheet_web_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=Basis.values), name="worksheet_basis_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorksheetChannel(models.Model):
+    """A lead channel (獲得チャネル) of a worksheet, in display order."""
+
+    worksheet = models.ForeignKey(
+        Worksheet, on_delete=models.CASCADE, related_name="channels"
+    )
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("チャネル名"), max_length=50)
+    online = models.BooleanField(_("オンライン"), default=True)
+    meetings = models.PositiveIntegerField(_("商談数"), null=True, blank=True)
+    meeting_rate = models.DecimalField(
+        _("商談化率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("獲得チャネル")
+        verbose_name_plural = _("獲得チャネル")
+        ordering = ["worksheet", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worksheet", "position"], name="channel_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(meetings__isnull=True)
+                | Q(meetings__gte=0, meetings__lte=MAX_COUNT),
+                name="channel_meetings_range",
+            ),
+            _rate_range("meeting_rate", "channel_meeting_rate_range"),
+        ]
+
+    def __str__(self):
+        return self.name

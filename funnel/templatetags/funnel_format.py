@@ -1,0 +1,51 @@
+"""Numbers as Japanese users read them, formatted once and cheaply."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+@register.filter
+def count(value):
+    """2000 -> '2,000'; None -> '—'."""
+    if value is None or value == "":
+        return EMPTY
+    return f"{value:,}"
+
+
+@register.filter
+def rate(value):
+    """Decimal('1.50') -> '1.5'; None -> '—'."""
+    if value is None or value == "":
+        return EMPTY
+    return plain_decimal(value)
+
+
+@register.filter
+def yen(value):
+    """12000000 -> '1,200万円'; 150000000 -> '1億5,000万円'; small amounts in 円."""
+    if value is None or value == "":
+        return EMPTY
+    value = int(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    oku, rest = divmod(value, 10**8)
+    man, yen_part = divmod(rest, 10**4)
+    if yen_part or value < 10**4:
+        return f"{sign}{value:,}円"
+    parts = []
+    if oku:
+        parts.append(f"{oku:,}億")
+    if man:
+        parts.append(f"{man:,}万")
+    return sign + "".join(parts) + "円"
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent: 100.00 -> '100', 1.50 -> '1.5'."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
