@@ -49,3 +49,11 @@ def plain_decimal(value: Decimal) -> str:
     """A Decimal without trailing zeros or exponent: 100.00 -> '100', 1.50 -> '1.5'."""
     text = format(Decimal(value).normalize(), "f")
     return text
+
+
+@register.filter
+def rate2(value):
+    """The year's overall CV率, always to 2 places: Decimal('1') -> '1.00'."""
+    if value is None or value == "":
+        return EMPTY
+    return format(Decimal(value).quantize(Decimal("0.01")), "f")

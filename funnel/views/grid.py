@@ -51,16 +51,16 @@ def goal_grid_current(request):
 @member_required
 def goal_grid(request, year):
     _check_year(year)
-    goals = selectors.goals_by_month(account=request.account, year=year)
     if request.method == "POST":
-        return _goal_grid_post(request, year, goals)
+        return _goal_grid_post(request, year)
+    goals = selectors.goals_by_month(account=request.account, year=year)
     form = GoalYearForm(goals=goals)
     return TemplateResponse(request, TEMPLATE, _context(request, year, form))
 
 
 @editor_required
-def _goal_grid_post(request, year, goals):
-    form = GoalYearForm(request.POST, goals=goals)
+def _goal_grid_post(request, year):
+    form = GoalYearForm(request.POST)
     saving = request.POST.get("action", "save") == "save"
     if saving and form.is_valid():
         services.goal_year_save(
@@ -76,13 +76,18 @@ def _goal_grid_post(request, year, goals):
             return redirect("funnel:goal-grid", year=year)
         goals = selectors.goals_by_month(account=request.account, year=year)
         form = GoalYearForm(goals=goals)
-    elif saving:
-        messages.error(
-            request,
-            _(
-                "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
-            ),
-        )
+    else:
+        if saving:
+            messages.error(
+                request,
+                _(
+                    "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+                ),
+            )
+        # Re-rendered with the typed text; the stored values (read only now,
+        # not before a save that succeeds) mark which cells changed.
+        goals = selectors.goals_by_month(account=request.account, year=year)
+        form = GoalYearForm(request.POST, goals=goals)
     template = f"{TEMPLATE}#grid-form" if _wants_fragment(request) else TEMPLATE
     return TemplateResponse(request, template, _context(request, year, form))
 

@@ -1,0 +1,80 @@
+"""Shared fixtures: two accounts, a member of each role, signed-in clients."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from funnel.models import Account, Membership, Role
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def make_member(username, account, role):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    Membership.objects.create(user=user, account=account, role=role)
+    return user
+
+
+@pytest.fixture
+def account(db):
+    return Account.objects.create(name="デモ株式会社")
+
+
+@pytest.fixture
+def other_account(db):
+    return Account.objects.create(name="サンプル商事")
+
+
+@pytest.fixture
+def marketer(account):
+    return make_member("marketer", account, Role.MARKETER)
+
+
+@pytest.fixture
+def manager(account):
+    return make_member("manager", account, Role.MANAGER)
+
+
+@pytest.fixture
+def admin_member(account):
+    return make_member("admin", account, Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(other_account):
+    return make_member("outsider", other_account, Role.MARKETER)
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def marketer_client(client, marketer):
+    return _client_for(client, marketer)
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    return _client_for(client, manager)
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    return _client_for(client, outsider)
+
+
+# A skipped test is not a passing one: any skip fails the run, so a missing
+# browser or database can never turn into a green build.
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped and exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nFAIL: {len(_skipped)} test(s) skipped: {', '.join(_skipped[:10])}")

@@ -1,0 +1,289 @@
+"""The 目標設定 grid over the Django test client: access, validation, saving, htmx."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from funnel.models import MonthlyGoal
+
+pytestmark = pytest.mark.django_db
+
+
+def year_post(**months):
+    """POST data for a year: months given as {1: ("20", "1"), ...}, the rest empty."""
+    data = {"action": "save"}
+    for month in range(1, 13):
+        cv, rate = months.get(f"m{month}", ("", ""))
+        data[f"cv_count_{month}"] = cv
+        data[f"cv_rate_{month}"] = rate
+    return data
+
+
+def stored(account, year=2026):
+    return {
+        g.month: (g.cv_count, g.cv_rate)
+        for g in MonthlyGoal.objects.filter(account=account, year=year)
+    }
+
+
+def test_root_redirects_to_goals(marketer_client):
+    response = marketer_client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/goals/"
+
+
+def test_current_year_page(marketer_client):
+    response = marketer_client.get("/goals/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "目標設定" in html and "レポート・データ" in html
+
+
+def test_anonymous_is_sent_to_sign_in(client, account):
+    response = client.get("/goals/2026/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/goals/2026/"
+
+
+@pytest.mark.parametrize("year", [1999, 2101, 9999])
+def test_year_outside_range_is_404(marketer_client, year):
+    assert marketer_client.get(f"/goals/{year}/").status_code == 404
+    assert marketer_client.get(f"/goals/{year}/recompute/").status_code == 404
+
+
+def test_page_shows_seed_screen(marketer_client, account):
+    MonthlyGoal.objects.create(
+        account=account, year=2023, month=1, cv_count=20, cv_rate=Decimal("1")
+    )
+    html = marketer_client.get("/goals/2023/").content.decode()
+    for text in (
+        "2023年",
+        "&lt;前の年へ",
+        "次&gt;",
+        "CV数",
+        "CV率",
+        "サイト訪問数",
+        "(自動計算)",
+    ):
+        assert text in html
+    for month in range(1, 13):
+        assert f'aria-label="{month}月 CV数"' in html
+        assert f'aria-label="{month}月 CV率"' in html
+        assert f'id="visits-{month}"' in html
+    assert 'id="visits-1">2,000<' in html
+    assert 'id="visits-2">—<' in html
+    assert 'id="total-cv">20<' in html
+    assert 'id="total-visits">2,000<' in html
+    assert 'id="total-rate">1.00<' in html
+
+
+def test_save_stores_the_year(marketer_client, account, marketer):
+    response = marketer_client.post(
+        "/goals/2026/", year_post(m1=("２０", "1 %"), m2=("1,200", "１．５％"))
+    )
+    assert response.status_code == 302
+    assert stored(account) == {1: (20, Decimal("1")), 2: (1200, Decimal("1.5"))}
+    page = marketer_client.get("/goals/2026/").content.decode()
+    assert "2026年の目標を保存しました。" in page
+    assert 'value="1200"' in page
+    assert (
+        MonthlyGoal.objects.get(account=account, year=2026, month=1).updated_by
+        == marketer
+    )
+
+
+def test_emptying_a_month_removes_it(marketer_client, account):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=3, cv_count=5, cv_rate=1
+    )
+    marketer_client.post("/goals/2026/", year_post(m1=("10", "2")))
+    assert stored(account) == {1: (10, Decimal("2"))}
+
+
+@pytest.mark.parametrize(
+    ("cv", "rate", "message"),
+    [
+        ("-1", "1", "マイナスの値は入力できません"),
+        ("abc", "1", "数値を入力してください"),
+        ("1.5", "1", "小数は入力できません"),
+        ("1e9", "1", "数値を入力してください"),
+        ("10", "0", "0より大きく100以下"),
+        ("10", "101", "0より大きく100以下"),
+        ("10", "1.234", "小数点以下は2桁まで"),
+        ("10", "abc", "率を数値で入力してください"),
+        ("10", "-0", "マイナスの値は入力できません"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_stored(
+    marketer_client, account, cv, rate, message
+):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=5, cv_count=7, cv_rate=2
+    )
+    before = stored(account)
+    response = marketer_client.post(
+        "/goals/2026/", year_post(m1=("20", "1"), m3=(cv, rate), m5=("99", "9"))
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    # What the user typed stays, in the bad cell and the good ones.
+    assert f'value="{cv}"' in html and f'value="{rate}"' in html
+    assert 'value="99"' in html
+    assert 'aria-invalid="true"' in html
+    assert stored(account) == before
+
+
+def test_manager_sees_read_only_grid_and_cannot_post(manager_client, account):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=1, cv_count=20, cv_rate=1
+    )
+    html = manager_client.get("/goals/2026/").content.decode()
+    assert '<input type="text"' not in html
+    assert "保存</button>" not in html
+    assert 'id="visits-1">2,000<' in html
+    response = manager_client.post("/goals/2026/", year_post(m1=("99", "9")))
+    assert response.status_code == 403
+    assert stored(account) == {1: (20, Decimal("1"))}
+
+
+def test_other_accounts_goals_are_never_shown(outsider_client, account):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=1, cv_count=777, cv_rate=1
+    )
+    html = outsider_client.get("/goals/2026/").content.decode()
+    assert "777" not in html
+    outsider_client.post("/goals/2026/", year_post(m1=("5", "5")))
+    assert stored(account) == {1: (777, Decimal("1"))}
+
+
+def test_user_without_membership_is_refused(client, django_user_model):
+    user = django_user_model.objects.create_user("nobody", password="x")
+    client.force_login(user)
+    assert client.get("/goals/2026/").status_code == 403
+
+
+def test_inactive_account_member_is_refused(marketer_client, account):
+    account.is_active = False
+    account.save()
+    assert marketer_client.get("/goals/2026/").status_code == 403
+
+
+def test_post_without_csrf_token_is_refused(marketer, account):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(marketer)
+    response = client.post("/goals/2026/", year_post(m1=("20", "1")))
+    assert response.status_code == 403
+    assert stored(account) == {}
+
+
+def test_htmx_recompute_returns_fragments_only(marketer_client):
+    response = marketer_client.get(
+        "/goals/2026/recompute/",
+        {"cv_count_1": "20", "cv_rate_1": "1", "cv_count_2": "x"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<input" not in html
+    assert '<span id="visits-1" hx-swap-oob="true">2,000</span>' in html
+    assert '<span id="total-visits" hx-swap-oob="true">2,000</span>' in html
+    assert "数値を入力してください" in html
+
+
+def test_recompute_without_htmx_goes_to_the_page(marketer_client):
+    response = marketer_client.get("/goals/2026/recompute/")
+    assert response.status_code == 302
+    assert response["Location"] == "/goals/2026/"
+
+
+def test_htmx_save_answers_with_the_form_and_varies(marketer_client, account):
+    response = marketer_client.post(
+        "/goals/2026/", year_post(m1=("20", "1")), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "HX-Request" in response["Vary"]
+    assert html.lstrip().startswith('<form id="grid-form"')
+    assert "保存しました" in html
+    assert stored(account) == {1: (20, Decimal("1"))}
+
+
+def test_page_varies_on_htmx_and_history_restore_gets_whole_page(marketer_client):
+    response = marketer_client.get(
+        "/goals/2026/",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "HX-Request" in response["Vary"]
+    assert "<html" in response.content.decode()
+
+
+def test_expired_session_htmx_request_redirects_browser(client, account):
+    response = client.get("/goals/2026/recompute/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/goals/2026/recompute/"
+
+
+def _fill_years(account, years):
+    MonthlyGoal.objects.bulk_create(
+        MonthlyGoal(account=account, year=y, month=m, cv_count=m, cv_rate=1)
+        for y in years
+        for m in range(1, 13)
+    )
+
+
+def test_grid_page_query_count_does_not_grow_with_data(
+    marketer_client, account, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4):
+        marketer_client.get("/goals/2026/")
+    _fill_years(account, range(2016, 2031))
+    with django_assert_max_num_queries(4):
+        response = marketer_client.get("/goals/2026/")
+    assert 'id="total-cv">78<' in response.content.decode()
+
+
+# Transactional, so the save's atomic block is a real transaction as in
+# production, not a savepoint inside the test's (which would add 2 queries).
+@pytest.mark.django_db(transaction=True)
+def test_recompute_and_save_query_counts(
+    marketer_client, account, django_assert_max_num_queries
+):
+    _fill_years(account, range(2016, 2031))
+    with django_assert_max_num_queries(3):
+        marketer_client.get(
+            "/goals/2026/recompute/",
+            {"cv_count_1": "20", "cv_rate_1": "1"},
+            headers={"HX-Request": "true"},
+        )
+    data = year_post(**{f"m{m}": (str(m * 10), "2") for m in range(1, 13)})
+    with django_assert_max_num_queries(6):
+        response = marketer_client.post("/goals/2026/", data)
+    assert response.status_code == 302
+    assert stored(account)[12] == (120, Decimal("2"))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"month": 13},
+        {"month": 0},
+        {"year": 1999},
+        {"cv_count": -1},
+        {"cv_rate": Decimal(0)},
+        {"cv_rate": Decimal("100.01")},
+        {"cv_count": None, "cv_rate": None},
+    ],
+)
+def test_database_refuses_bad_rows(account, fields):
+    values = {"year": 2026, "month": 1, "cv_count": 1, "cv_rate": Decimal(1)} | fields
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MonthlyGoal.objects.create(account=account, **values)
+
+
+def test_database_refuses_duplicate_month(account):
+    MonthlyGoal.objects.create(account=account, year=2026, month=1, cv_count=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MonthlyGoal.objects.create(account=account, year=2026, month=1, cv_count=2)
