@@ -5,7 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from funnel.domain import numbers
+from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.grid import MONTHS, month_figures
+from funnel.models import Basis
 from funnel.templatetags.funnel_format import plain_decimal
 
 COUNT_MESSAGES = {
@@ -140,3 +142,300 @@ class GridRow:
     @property
     def month(self):
         return self.figures.month
+
+
+class WorksheetForm(forms.Form):
+    """The worksheet's own inputs: ① … ④ and ⑥ (the channels of ⑤ are a formset)."""
+
+    name = forms.CharField(label=_("ワークシート名"), max_length=100)
+    entry_date = forms.DateField(
+        label=_("記入日"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    basis = forms.TypedChoiceField(
+        label=_("基準"), choices=Basis.choices, widget=forms.RadioSelect
+    )
+    total_revenue = YenField(label=_("全体売上"))
+    web_revenue = YenField(label=_("Web売上"))
+    unit_price = YenField(label=_("受注単価"))
+    win_rate = RateField(label=_("受注率"))
+    opportunity_rate = RateField(label=_("案件化率"))
+    skip_opportunity = forms.BooleanField(
+        label=_("③ 案件化数を省略する（低単価商材など）"), required=False
+    )
+    cv_rate = RateField(label=_("CV率"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = _(
+            "ワークシート名を入力してください。"
+        )
+        self.fields["name"].error_messages["max_length"] = _(
+            "ワークシート名は100文字以内で入力してください。"
+        )
+        self.fields["entry_date"].error_messages.update(
+            required=_("記入日を入力してください。"),
+            invalid=_("記入日を正しい日付で入力してください（例: 2026-04-01）。"),
+        )
+        self.fields["basis"].error_messages["invalid_choice"] = _(
+            "基準は「月次」か「年間」から選んでください。"
+        )
+
+    def clean_unit_price(self):
+        price = self.cleaned_data.get("unit_price")
+        if price == 0:
+            raise forms.ValidationError(
+                _("受注単価は1円以上で入力してください。"), code="zero_price"
+            )
+        return price
+
+    def clean(self):
+        data = super().clean()
+        total, web = data.get("total_revenue"), data.get("web_revenue")
+        if total is not None and web is not None and web > total:
+            self.add_error(
+                "web_revenue",
+                _("Web売上は全体売上以下にしてください（全体売上の一部です）。"),
+            )
+            data.pop("web_revenue", None)
+        return data
+
+
+class ChannelForm(forms.Form):
+    name = forms.CharField(label=_("チャネル名"), max_length=50)
+    online = forms.BooleanField(label=_("オンライン"), required=False)
+    meetings = CountField(label=_("商談数"))
+    meeting_rate = RateField(label=_("商談化率"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages.update(
+            required=_("チャネル名を入力してください。"),
+            max_length=_("チャネル名は50文字以内で入力してください。"),
+        )
+
+
+MAX_CHANNELS = 20
+CHANNEL_PREFIX = "channels"
+ChannelFormSet = forms.formset_factory(
+    ChannelForm,
+    extra=0,
+    max_num=MAX_CHANNELS,
+    validate_max=True,
+    absolute_max=MAX_CHANNELS,
+)
+CHANNEL_FIELDS = ("name", "online", "meetings", "meeting_rate")
+
+
+def channel_rows(data):
+    """The channel rows of a POST or GET, as typed (strings), in display order."""
+    try:
+        total = int(data.get(f"{CHANNEL_PREFIX}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        total = 0
+    total = max(0, min(total, MAX_CHANNELS))
+    rows = []
+    for index in range(total):
+        prefix = f"{CHANNEL_PREFIX}-{index}-"
+        rows.append({field: data.get(prefix + field, "") for field in CHANNEL_FIELDS})
+    return rows
+
+
+def channel_rows_edit(rows, action):
+    """Add, remove or move a channel row before the form is shown again.
+
+    ``action`` is ``add``, ``remove-<i>``, ``up-<i>`` or ``down-<i>`` (0-based);
+    anything else leaves the rows as they are. The typed text moves with its row.
+    """
+    rows = list(rows)
+    verb, _sep, index_text = action.partition("-")
+    if verb == "add":
+        if len(rows) < MAX_CHANNELS:
+            rows.append(
+                {"name": "", "online": "on", "meetings": "", "meeting_rate": ""}
+            )
+        return rows
+    if not index_text.isdigit() or int(index_text) >= len(rows):
+        return rows
+    index = int(index_text)
+    if verb == "remove":
+        del rows[index]
+    elif verb == "up" and index > 0:
+        rows[index - 1], rows[index] = rows[index], rows[index - 1]
+    elif verb == "down" and index < len(rows) - 1:
+        rows[index + 1], rows[index] = rows[index], rows[index + 1]
+    return rows
+
+
+def channel_formset_data(rows):
+    data = {
+        f"{CHANNEL_PREFIX}-TOTAL_FORMS": str(len(rows)),
+        f"{CHANNEL_PREFIX}-INITIAL_FORMS": "0",
+    }
+    for index, row in enumerate(rows):
+        for field in CHANNEL_FIELDS:
+            value = row.get(field, "")
+            if field == "online" and value in ("", None, False):
+                continue  # an unchecked box is absent from a real POST
+            data[f"{CHANNEL_PREFIX}-{index}-{field}"] = value
+    return data
+
+
+def yen_text(value):
+    return "" if value is None else f"{value:,}"
+
+
+class WorksheetEditor:
+    """The worksheet form and its channel formset together, and the domain input
+    they describe. Bound to submitted data (with a channel action applied:
+    the rows are edited before the forms are built, keeping the typed text) or
+    to a stored worksheet."""
+
+    def __init__(self, data=None, *, worksheet=None, today=None, disabled=False):
+        self.worksheet = worksheet
+        if data is not None:
+            rows = channel_rows(data)
+            self.action = data.get("action", "")
+            if self.action != "save":
+                rows = channel_rows_edit(rows, self.action)
+            self.form = WorksheetForm(data)
+            self.channels = ChannelFormSet(
+                channel_formset_data(rows), prefix=CHANNEL_PREFIX
+            )
+        else:
+            self.action = ""
+            self.form = WorksheetForm(initial=self._initial(worksheet, today))
+            self.channels = ChannelFormSet(
+                initial=self._channel_initial(worksheet), prefix=CHANNEL_PREFIX
+            )
+        if disabled:
+            for form in (self.form, *self.channels.forms):
+                for field in form.fields.values():
+                    field.disabled = True
+
+    @staticmethod
+    def _initial(worksheet, today):
+        if worksheet is None:
+            return {"name": "", "entry_date": today, "basis": Basis.MONTHLY}
+        return {
+            "name": worksheet.name,
+            "entry_date": worksheet.entry_date,
+            "basis": worksheet.basis,
+            "total_revenue": yen_text(worksheet.total_revenue),
+            "web_revenue": yen_text(worksheet.web_revenue),
+            "unit_price": yen_text(worksheet.unit_price),
+            "win_rate": rate_text(worksheet.win_rate),
+            "opportunity_rate": rate_text(worksheet.opportunity_rate),
+            "skip_opportunity": worksheet.skip_opportunity,
+            "cv_rate": rate_text(worksheet.cv_rate),
+        }
+
+    @staticmethod
+    def _channel_initial(worksheet):
+        if worksheet is None:
+            return [
+                {"name": channel.name, "online": channel.online}
+                for channel in worksheet_domain.DEFAULT_CHANNELS
+            ]
+        return [
+            {
+                "name": channel.name,
+                "online": channel.online,
+                "meetings": count_text(channel.meetings),
+                "meeting_rate": rate_text(channel.meeting_rate),
+            }
+            for channel in worksheet.channels.all()
+        ]
+
+    @property
+    def is_bound(self):
+        return self.form.is_bound
+
+    def is_valid(self):
+        form_ok = self.form.is_valid()
+        channels_ok = self.channels.is_valid()
+        return form_ok and channels_ok
+
+    def cleaned_fields(self):
+        return {
+            name: self.form.cleaned_data.get(name) for name in WORKSHEET_INPUT_FIELDS
+        } | {
+            "name": self.form.cleaned_data.get("name"),
+            "entry_date": self.form.cleaned_data.get("entry_date"),
+            "basis": self.form.cleaned_data.get("basis"),
+        }
+
+    def cleaned_channels(self):
+        """The channels as typed and valid, skipping rows left entirely empty."""
+        return [
+            form.cleaned_data
+            for form in self.channels.forms
+            if form.cleaned_data.get("name")
+        ]
+
+    def domain_input(self):
+        if not self.is_bound:
+            return worksheet_input_of(self.worksheet)
+        self.is_valid()
+        data = self.form.cleaned_data
+        return worksheet_domain.WorksheetInput(
+            total_revenue=data.get("total_revenue"),
+            web_revenue=data.get("web_revenue"),
+            unit_price=data.get("unit_price") or None,
+            win_rate=data.get("win_rate"),
+            opportunity_rate=data.get("opportunity_rate"),
+            skip_opportunity=bool(data.get("skip_opportunity")),
+            cv_rate=data.get("cv_rate"),
+            channels=tuple(
+                worksheet_domain.ChannelPlan(
+                    name=form.cleaned_data.get("name") or "",
+                    online=bool(form.cleaned_data.get("online")),
+                    meetings=form.cleaned_data.get("meetings"),
+                    meeting_rate=form.cleaned_data.get("meeting_rate"),
+                )
+                for form in self.channels.forms
+            ),
+        )
+
+
+WORKSHEET_INPUT_FIELDS = (
+    "total_revenue",
+    "web_revenue",
+    "unit_price",
+    "win_rate",
+    "opportunity_rate",
+    "skip_opportunity",
+    "cv_rate",
+)
+
+
+def worksheet_input_of(worksheet):
+    """The domain input of a stored worksheet (or of a new, empty one)."""
+    if worksheet is None:
+        return worksheet_domain.WorksheetInput(
+            total_revenue=None,
+            web_revenue=None,
+            unit_price=None,
+            win_rate=None,
+            opportunity_rate=None,
+            skip_opportunity=False,
+            cv_rate=None,
+            channels=worksheet_domain.DEFAULT_CHANNELS,
+        )
+    return worksheet_domain.WorksheetInput(
+        total_revenue=worksheet.total_revenue,
+        web_revenue=worksheet.web_revenue,
+        unit_price=worksheet.unit_price,
+        win_rate=worksheet.win_rate,
+        opportunity_rate=worksheet.opportunity_rate,
+        skip_opportunity=worksheet.skip_opportunity,
+        cv_rate=worksheet.cv_rate,
+        channels=tuple(
+            worksheet_domain.ChannelPlan(
+                name=channel.name,
+                online=channel.online,
+                meetings=channel.meetings,
+                meeting_rate=channel.meeting_rate,
+            )
+            for channel in worksheet.channels.all()
+        ),
+    )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from funnel.domain.numbers import MAX_COUNT, MAX_YEN
@@ -222,6 +223,9 @@ class Worksheet(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("funnel:worksheet-detail", args=[self.pk])
 
 
 class WorksheetChannel(models.Model):

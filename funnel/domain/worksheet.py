@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from funnel.domain.grid import spread_total
 from funnel.domain.numbers import count_needed
 
 # Whole numbers: counts and yen. Rates: percent as Decimal.
@@ -178,3 +179,22 @@ DEFAULT_CHANNELS: tuple[ChannelPlan, ...] = (
     ChannelPlan(name="オーガニック", online=True, meetings=None, meeting_rate=None),
     ChannelPlan(name="メルマガ", online=True, meetings=None, meeting_rate=None),
 )
+
+
+def monthly_plan(
+    result: WorksheetResult, cv_rate: Decimal | None, *, annual: bool
+) -> tuple[tuple[int, Decimal], ...] | None:
+    """The 12 months' (CV数, CV率) a worksheet writes into the goal grid.
+
+    Its online leads become CV数 and its CV率 stays CV率. A monthly worksheet
+    gives the same figures every month; an annual one spreads its total over
+    the months so that they add up exactly to it (largest remainder). None
+    when the worksheet has no online leads or no CV率 yet.
+    """
+    if result.online_leads is None or cv_rate is None:
+        return None
+    if annual:
+        counts = spread_total(result.online_leads, [1] * 12)
+    else:
+        counts = [result.online_leads] * 12
+    return tuple((count, cv_rate) for count in counts)

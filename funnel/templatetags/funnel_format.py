@@ -57,3 +57,8 @@ def rate2(value):
     if value is None or value == "":
         return EMPTY
     return format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+@register.filter
+def negate(value):
+    return None if value is None else -value

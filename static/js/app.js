@@ -40,6 +40,9 @@
       event.returnValue = "";
     }
   });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
   document.addEventListener("htmx:sendError", function () { banner(true); });
   document.addEventListener("htmx:responseError", function () { banner(true); });
   document.addEventListener("htmx:afterRequest", function (event) {

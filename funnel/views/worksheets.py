@@ -1,0 +1,270 @@
+"""The revenue worksheet (BtoBマーケティングにおける目標設定): list, edit with live
+recompute, duplicate, delete, print, and apply to the 目標設定 grid."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from funnel import selectors, services
+from funnel.access import editor_required, member_required
+from funnel.domain import worksheet as worksheet_domain
+from funnel.domain.grid import month_figures
+from funnel.forms import WorksheetEditor, worksheet_input_of
+from funnel.models import MAX_YEAR, MIN_YEAR, Basis, Worksheet
+
+TEMPLATE = "funnel/worksheet.html"
+
+
+def _wants_fragment(request):
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _get_worksheet(request, pk):
+    """The account's worksheet; another account's is a 404, like a missing one."""
+    try:
+        return selectors.worksheet_get(account=request.account, pk=pk)
+    except Worksheet.DoesNotExist:
+        raise Http404 from None
+
+
+class ChannelRow:
+    __slots__ = ("form", "leads", "number", "plan", "warning")
+
+    def __init__(self, *, number, form, plan, leads):
+        self.number = number
+        self.form = form
+        self.plan = plan
+        self.leads = leads
+        self.warning = worksheet_domain.outside_reference(
+            "meeting_rate", plan.meeting_rate
+        )
+
+
+def _context(request, editor, worksheet=None):
+    plan = editor.domain_input()
+    result = worksheet_domain.compute(plan)
+    return {
+        "worksheet": worksheet,
+        "editor": editor,
+        "form": editor.form,
+        "channels": editor.channels,
+        "plan": plan,
+        "result": result,
+        "channel_rows": [
+            ChannelRow(number=number, form=form, plan=channel, leads=leads)
+            for number, (form, channel, leads) in enumerate(
+                zip(
+                    editor.channels.forms,
+                    plan.channels,
+                    result.channel_leads,
+                    strict=True,
+                ),
+                start=1,
+            )
+        ],
+        "warnings": {
+            kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
+            for kind in ("win_rate", "opportunity_rate")
+        },
+        "ranges": worksheet_domain.REFERENCE_RANGES,
+        "can_edit": request.membership.can_edit,
+        "focus_last_channel": editor.action == "add",
+    }
+
+
+@require_GET
+@member_required
+def worksheet_list(request):
+    worksheets = selectors.worksheet_list(account=request.account)
+    rows = [
+        (worksheet, worksheet_domain.compute(worksheet_input_of(worksheet)))
+        for worksheet in worksheets
+    ]
+    return TemplateResponse(
+        request,
+        "funnel/worksheet_list.html",
+        {"rows": rows, "can_edit": request.membership.can_edit},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@editor_required
+def worksheet_new(request):
+    if request.method == "POST":
+        return _worksheet_post(request, None)
+    editor = WorksheetEditor(today=timezone.localdate())
+    return TemplateResponse(request, TEMPLATE, _context(request, editor))
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@member_required
+def worksheet_detail(request, pk):
+    worksheet = _get_worksheet(request, pk)
+    if request.method == "POST":
+        if not request.membership.can_edit:
+            raise PermissionDenied
+        return _worksheet_post(request, worksheet)
+    editor = WorksheetEditor(
+        worksheet=worksheet, disabled=not request.membership.can_edit
+    )
+    return TemplateResponse(request, TEMPLATE, _context(request, editor, worksheet))
+
+
+def _worksheet_post(request, worksheet):
+    """Save, or edit the channel rows (add, remove, move) without saving."""
+    editor = WorksheetEditor(request.POST, worksheet=worksheet)
+    if editor.action == "save":
+        if editor.is_valid():
+            saved = services.worksheet_save(
+                account=request.account,
+                worksheet=worksheet,
+                fields=editor.cleaned_fields(),
+                channels=editor.cleaned_channels(),
+                user=request.user,
+            )
+            messages.success(
+                request,
+                _("ワークシート「%(name)s」を保存しました。") % {"name": saved.name},
+            )
+            url = saved.get_absolute_url()
+            if not _wants_fragment(request):
+                return redirect(url)
+            if worksheet is None:
+                return HttpResponseClientRedirect(url)
+            worksheet = selectors.worksheet_get(account=request.account, pk=saved.pk)
+            editor = WorksheetEditor(worksheet=worksheet)
+        else:
+            messages.error(
+                request,
+                _(
+                    "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+                ),
+            )
+    template = f"{TEMPLATE}#worksheet-form" if _wants_fragment(request) else TEMPLATE
+    return TemplateResponse(request, template, _context(request, editor, worksheet))
+
+
+@require_GET
+@member_required
+def worksheet_recompute(request):
+    """As the user types: every result, formula, warning and message, as
+    out-of-band fragments. Nothing is saved; no input is swapped."""
+    if not request.htmx:
+        return redirect("funnel:worksheet-list")
+    editor = WorksheetEditor(request.GET)
+    return TemplateResponse(request, f"{TEMPLATE}#computed", _context(request, editor))
+
+
+@require_POST
+@editor_required
+def worksheet_duplicate(request, pk):
+    worksheet = _get_worksheet(request, pk)
+    name = _("%(name)s のコピー") % {"name": worksheet.name}
+    copy = services.worksheet_duplicate(
+        worksheet=worksheet,
+        name=name[: Worksheet._meta.get_field("name").max_length],
+        user=request.user,
+    )
+    messages.success(request, _("ワークシートを複製しました。"))
+    return redirect(copy)
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def worksheet_delete(request, pk):
+    worksheet = _get_worksheet(request, pk)
+    if request.method == "POST":
+        name = worksheet.name
+        services.worksheet_delete(worksheet=worksheet, user=request.user)
+        messages.success(
+            request, _("ワークシート「%(name)s」を削除しました。") % {"name": name}
+        )
+        return redirect("funnel:worksheet-list")
+    return TemplateResponse(
+        request, "funnel/worksheet_confirm_delete.html", {"worksheet": worksheet}
+    )
+
+
+@require_GET
+@member_required
+def worksheet_print(request, pk):
+    worksheet = _get_worksheet(request, pk)
+    editor = WorksheetEditor(worksheet=worksheet, disabled=True)
+    return TemplateResponse(
+        request, "funnel/worksheet_print.html", _context(request, editor, worksheet)
+    )
+
+
+class ApplyYearForm(forms.Form):
+    year = forms.IntegerField(
+        label=gettext_lazy("反映する年"), min_value=MIN_YEAR, max_value=MAX_YEAR
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].error_messages.update(
+            invalid=gettext_lazy("年を数字で入力してください（例: 2026）。"),
+            min_value=gettext_lazy("2000年から2100年の間で選んでください。"),
+            max_value=gettext_lazy("2000年から2100年の間で選んでください。"),
+            required=gettext_lazy("反映する年を選んでください。"),
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def worksheet_apply(request, pk):
+    """目標設定に反映: preview the 12 months beside what the grid holds, then confirm."""
+    worksheet = _get_worksheet(request, pk)
+    plan = worksheet_domain.monthly_plan(
+        worksheet_domain.compute(worksheet_input_of(worksheet)),
+        worksheet.cv_rate,
+        annual=worksheet.basis == Basis.ANNUAL,
+    )
+    data = request.POST if request.method == "POST" else request.GET
+    year_form = ApplyYearForm(data if "year" in data else None)
+    year = year_form.cleaned_data["year"] if year_form.is_valid() else None
+    if request.method == "POST" and year is not None and plan is not None:
+        services.worksheet_apply(
+            account=request.account, year=year, plan=plan, user=request.user
+        )
+        messages.success(
+            request,
+            _("ワークシート「%(name)s」を%(year)d年の目標設定に反映しました。")
+            % {"name": worksheet.name, "year": year},
+        )
+        return redirect("funnel:goal-grid", year=year)
+    preview = None
+    if year is not None and plan is not None:
+        current = selectors.goals_by_month(account=request.account, year=year)
+        preview = [
+            {
+                "month": month,
+                "current": current.get(month),
+                "new": month_figures(month, *values),
+            }
+            for month, values in enumerate(plan, start=1)
+        ]
+    this_year = timezone.localdate().year
+    return TemplateResponse(
+        request,
+        "funnel/worksheet_apply.html",
+        {
+            "worksheet": worksheet,
+            "year_form": year_form,
+            "year": year,
+            "plan": plan,
+            "preview": preview,
+            "year_choices": range(this_year - 1, this_year + 3),
+        },
+    )
