@@ -2,12 +2,13 @@
 and its error codes into Japanese messages."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from funnel.domain import numbers
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.grid import MONTHS, month_figures
-from funnel.models import Basis
+from funnel.models import Basis, PlanAction
 from funnel.templatetags.funnel_format import plain_decimal
 
 COUNT_MESSAGES = {
@@ -86,7 +87,9 @@ def count_text(value):
 class GoalYearForm(forms.Form):
     """The 12 months' CV数 and CV率 of one year, as one form: saved all or nothing."""
 
-    def __init__(self, *args, goals=None, **kwargs):
+    def __init__(self, *args, goals=None, months=None, **kwargs):
+        # months: the (calendar year, month) pairs of the fiscal year, in order.
+        self.months = months or tuple((None, month) for month in MONTHS)
         self.goals = goals = goals or {}
         initial = {}
         for month in MONTHS:
@@ -121,23 +124,27 @@ class GoalYearForm(forms.Form):
     def rows(self):
         """One row per month for the template: the two bound fields and the figures."""
         values = self.month_values()
+        first_year = self.months[0][0]
         return [
             GridRow(
                 figures=month_figures(month, *values[month]),
                 cv_count=self[f"cv_count_{month}"],
                 cv_rate=self[f"cv_rate_{month}"],
+                # Marks where a fiscal year crosses into the next calendar year.
+                calendar_year=year if year != first_year and month == 1 else None,
             )
-            for month in MONTHS
+            for year, month in self.months
         ]
 
 
 class GridRow:
-    __slots__ = ("cv_count", "cv_rate", "figures")
+    __slots__ = ("calendar_year", "cv_count", "cv_rate", "figures")
 
-    def __init__(self, *, figures, cv_count, cv_rate):
+    def __init__(self, *, figures, cv_count, cv_rate, calendar_year=None):
         self.figures = figures
         self.cv_count = cv_count
         self.cv_rate = cv_rate
+        self.calendar_year = calendar_year
 
     @property
     def month(self):
@@ -201,6 +208,9 @@ class WorksheetForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
+    """One channel row. A row with nothing typed (the online box alone does not
+    count) is an empty row: skipped, not refused."""
+
     name = forms.CharField(label=_("チャネル名"), max_length=50)
     online = forms.BooleanField(label=_("オンライン"), required=False)
     meetings = CountField(label=_("商談数"))
@@ -211,6 +221,12 @@ class ChannelForm(forms.Form):
         self.fields["name"].error_messages.update(
             required=_("チャネル名を入力してください。"),
             max_length=_("チャネル名は50文字以内で入力してください。"),
+        )
+
+    def has_changed(self):
+        return any(
+            (self.data.get(self.add_prefix(name)) or "").strip()
+            for name in ("name", "meetings", "meeting_rate")
         )
 
 
@@ -438,4 +454,32 @@ def worksheet_input_of(worksheet):
             )
             for channel in worksheet.channels.all()
         ),
+    )
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form; a user whose every account is deactivated cannot
+    sign in (site operators, Django staff, still can)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if (
+            not user.is_staff
+            and not user.memberships.filter(account__is_active=True).exists()
+        ):
+            raise forms.ValidationError(
+                _(
+                    "このユーザーが所属するアカウントは現在ご利用いただけません。管理者にお問い合わせください。"
+                ),
+                code="inactive_account",
+            )
+
+
+class PlanReviewForm(forms.Form):
+    action = forms.ChoiceField(choices=PlanAction.choices)
+    comment = forms.CharField(
+        label=_("コメント"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

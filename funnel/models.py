@@ -23,13 +23,30 @@ class Account(models.Model):
     """A customer company: the tenant every goal, worksheet and member belongs to."""
 
     name = models.CharField(_("アカウント名"), max_length=100)
-    is_active = models.BooleanField(_("有効"), default=True)
+    is_active = models.BooleanField(
+        _("有効"),
+        default=True,
+        help_text=_(
+            "無効にすると、メンバーはこのアカウントにログインできません。データは削除されません。"
+        ),
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("年度の開始月"), default=1
+    )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("アカウント")
         verbose_name_plural = _("アカウント")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12
+                ),
+                name="account_fiscal_start_range",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -115,7 +132,8 @@ class MonthlyGoal(models.Model):
                 condition=Q(month__gte=1, month__lte=12), name="goal_month_range"
             ),
             models.CheckConstraint(
-                condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR),
+                # A fiscal year starting in April ends in the next calendar year.
+                condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR + 1),
                 name="goal_year_range",
             ),
             models.CheckConstraint(
@@ -260,3 +278,123 @@ class WorksheetChannel(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("下書き")
+    SUBMITTED = "submitted", _("提出済み")
+    APPROVED = "approved", _("承認済み")
+    RETURNED = "returned", _("差し戻し")
+
+
+class GoalYearPlan(models.Model):
+    """The review state of one (fiscal) year's targets. A year without a row is a draft."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plans")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(
+        _("状態"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("年間目標の承認状態")
+        verbose_name_plural = _("年間目標の承認状態")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "year"], name="plan_unique_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.year} {self.get_status_display()}"
+
+    @property
+    def is_locked(self):
+        """An approved year is read-only for everyone until an admin reopens it."""
+        return self.status == PlanStatus.APPROVED
+
+
+class PlanAction(models.TextChoices):
+    SUBMIT = "submit", _("提出")
+    APPROVE = "approve", _("承認")
+    RETURN = "return", _("差し戻し")
+    REOPEN = "reopen", _("再編集のため差し戻し（管理者）")
+
+
+class PlanEvent(models.Model):
+    """Who moved a year's plan, when, and why."""
+
+    plan = models.ForeignKey(
+        GoalYearPlan, on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=10, choices=PlanAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    comment = models.TextField(_("コメント"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("承認の履歴")
+        verbose_name_plural = _("承認の履歴")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.plan} {self.get_action_display()}"
+
+
+class ChangeKind(models.TextChoices):
+    GOAL = "goal", _("目標")
+    ACTUAL = "actual", _("実績")
+    WORKSHEET = "worksheet", _("ワークシート")
+
+
+class ChangeRecord(models.Model):
+    """One changed value: who, when, old and new.
+
+    Written by the services in the same transaction as the change. A history
+    library that hooks ``save()`` (django-simple-history) would miss the grid's
+    single-statement upsert of 12 months and cost a query per row; recording
+    the difference in the service keeps a year's save to a fixed number of
+    queries.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="change_records"
+    )
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Kept when the worksheet is deleted: the deletion is itself a record.
+    worksheet = models.ForeignKey(
+        Worksheet,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    subject = models.CharField(_("対象"), max_length=100, blank=True)
+    field = models.CharField(_("項目"), max_length=50)
+    old_value = models.CharField(_("変更前"), max_length=200, blank=True)
+    new_value = models.CharField(_("変更後"), max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("変更履歴")
+        verbose_name_plural = _("変更履歴")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["account", "kind", "year", "-created_at"], name="change_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -1,6 +1,19 @@
 """Reads. Every one that returns an account's data takes the account."""
 
-from funnel.models import Membership, MonthlyGoal, Worksheet
+from django.db.models import CharField, DecimalField, IntegerField, Q, Value
+
+from funnel.domain.grid import fiscal_months
+from funnel.models import (
+    ChangeKind,
+    ChangeRecord,
+    GoalYearPlan,
+    Membership,
+    MonthlyGoal,
+    PlanStatus,
+    Worksheet,
+)
+
+HISTORY_LIMIT = 100
 
 
 def membership_for(*, user, account_id=None):
@@ -16,14 +29,98 @@ def membership_for(*, user, account_id=None):
     return memberships.order_by("account__name", "account_id").first()
 
 
+def memberships_of(*, user):
+    """Every active account the user can work in, for the account switcher."""
+    return list(
+        Membership.objects.filter(user=user, account__is_active=True)
+        .select_related("account")
+        .order_by("account__name", "account_id")
+    )
+
+
+def fiscal_year_q(*, account, year):
+    """Rows of the account's fiscal ``year``: with April as the start, 2024年度
+    is April–December 2024 and January–March 2025."""
+    start = account.fiscal_year_start_month
+    (first_year, _), (last_year, _) = fiscal_months(year, start)[::11]
+    if first_year == last_year:
+        return Q(year=first_year)
+    return Q(year=first_year, month__gte=start) | Q(year=last_year, month__lt=start)
+
+
 def goals_by_month(*, account, year):
-    """The year's stored goals as {month: MonthlyGoal}, in one query."""
+    """The fiscal year's stored goals as {month: MonthlyGoal}, in one query."""
     return {
         goal.month: goal
-        for goal in MonthlyGoal.objects.filter(account=account, year=year).only(
-            "month", "cv_count", "cv_rate"
-        )
+        for goal in MonthlyGoal.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        ).only("year", "month", "cv_count", "cv_rate")
     }
+
+
+def goal_year(*, account, year):
+    """The fiscal year's goals as {month: MonthlyGoal} and its review plan, in
+    one query: the grid page reads both on every view, and a round trip costs
+    more than the rows. The plan comes back as the row with month 0."""
+    goals = (
+        MonthlyGoal.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        )
+        .annotate(plan_status=Value(None, output_field=CharField()))
+        .values_list("month", "cv_count", "cv_rate", "plan_status")
+        .order_by()
+    )
+    plan_row = (
+        GoalYearPlan.objects.filter(account=account, year=year)
+        .annotate(
+            row_month=Value(0, output_field=IntegerField()),
+            no_rate=Value(
+                None, output_field=DecimalField(max_digits=5, decimal_places=2)
+            ),
+        )
+        .values_list("row_month", "id", "no_rate", "status")
+        .order_by()
+    )
+    goals_by_month, plan = {}, None
+    for month, number, rate, status in goals.union(plan_row, all=True).order_by():
+        if month == 0:
+            plan = GoalYearPlan(pk=number, account=account, year=year, status=status)
+        else:
+            goals_by_month[month] = MonthlyGoal(
+                account=account, month=month, cv_count=number, cv_rate=rate
+            )
+    if plan is None:
+        plan = GoalYearPlan(account=account, year=year, status=PlanStatus.DRAFT)
+    return goals_by_month, plan
+
+
+def plan_for(*, account, year):
+    """The year's review state; an unsaved draft when nobody has acted on it yet."""
+    plan = GoalYearPlan.objects.filter(account=account, year=year).first()
+    return plan or GoalYearPlan(account=account, year=year, status=PlanStatus.DRAFT)
+
+
+def plan_events(*, plan):
+    if plan.pk is None:
+        return []
+    return list(plan.events.select_related("actor"))
+
+
+def goal_changes(*, account, year, limit=HISTORY_LIMIT):
+    """The latest changes to the fiscal year's targets, newest first."""
+    return list(
+        ChangeRecord.objects.filter(account=account, kind=ChangeKind.GOAL, year=year)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def worksheet_changes(*, account, worksheet, limit=HISTORY_LIMIT):
+    return list(
+        ChangeRecord.objects.filter(account=account, worksheet=worksheet)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def worksheet_list(*, account):

@@ -1,11 +1,61 @@
-"""Writes: atomic, keyword-only, and told who is acting."""
+"""Writes: atomic, keyword-only, told who is acting, and recorded in the history."""
 
 from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from funnel.models import MonthlyGoal, Worksheet, WorksheetChannel
+from funnel.domain.grid import fiscal_months
+from funnel.models import (
+    ChangeKind,
+    ChangeRecord,
+    GoalYearPlan,
+    MonthlyGoal,
+    PlanAction,
+    PlanEvent,
+    PlanStatus,
+    Role,
+    Worksheet,
+    WorksheetChannel,
+)
+from funnel.selectors import fiscal_year_q
+from funnel.templatetags.funnel_format import plain_decimal
+
+
+class ServiceError(Exception):
+    """A write refused for a business reason; ``message`` is shown to the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class YearLocked(ServiceError):
+    def __init__(self):
+        super().__init__(
+            _(
+                "この年の目標は承認済みのため編集できません。管理者が差し戻すと編集できます。"
+            )
+        )
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return plain_decimal(value)
+    if isinstance(value, bool):
+        return "○" if value else "×"
+    return str(value)
+
+
+def _locked_plan(*, account, year):
+    """The year's plan row, locked for this transaction; created as a draft."""
+    plan, _created = GoalYearPlan.objects.select_for_update().get_or_create(
+        account=account, year=year
+    )
+    return plan
 
 
 @transaction.atomic
@@ -15,46 +65,130 @@ def goal_year_save(
     year: int,
     months: Mapping[int, tuple[int | None, Decimal | None]],
     user,
-) -> None:
-    """Store a whole year's targets at once: every month or none.
+) -> int:
+    """Store a fiscal year's targets at once: every month or none.
 
-    A month left entirely empty has no row; the others are inserted or
-    updated in one statement.
+    ``months`` maps the calendar month (1-12) to (CV数, CV率). A month left
+    empty has no row. Every changed value is recorded with who and when.
+    Refused with YearLocked when the year is approved. Returns the number of
+    values that changed.
     """
-    filled = {
-        month: values
-        for month, values in months.items()
-        if values[0] is not None or values[1] is not None
+    if _locked_plan(account=account, year=year).is_locked:
+        raise YearLocked
+    calendar_year = dict(
+        (month, cal_year)
+        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    )
+    existing = {
+        goal.month: goal
+        for goal in MonthlyGoal.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        )
     }
-    empty = [month for month in months if month not in filled]
-    if empty:
-        MonthlyGoal.objects.filter(account=account, year=year, month__in=empty).delete()
-    rows = [
-        MonthlyGoal(
+    changes, rows, emptied = [], [], []
+    for month, (cv_count, cv_rate) in sorted(months.items()):
+        old = existing.get(month)
+        old_values = (old.cv_count, old.cv_rate) if old else (None, None)
+        for field, before, after in (
+            ("CV数", old_values[0], cv_count),
+            ("CV率", old_values[1], cv_rate),
+        ):
+            if before != after:
+                changes.append(
+                    ChangeRecord(
+                        account=account,
+                        kind=ChangeKind.GOAL,
+                        year=year,
+                        month=month,
+                        field=field,
+                        old_value=_text(before),
+                        new_value=_text(after),
+                        user=user,
+                    )
+                )
+        if (cv_count, cv_rate) == old_values:
+            continue
+        if cv_count is None and cv_rate is None:
+            emptied.append(old.pk)
+            continue
+        row = MonthlyGoal(
             account=account,
-            year=year,
+            year=calendar_year[month],
             month=month,
             cv_count=cv_count,
             cv_rate=cv_rate,
             updated_by=user,
         )
-        for month, (cv_count, cv_rate) in filled.items()
-    ]
-    for row in rows:
-        # Field checks only: the constraints are the database's to enforce, and
-        # validating them here would cost a query per row per constraint.
+        # Field checks only: the constraints are the database's to enforce,
+        # and validating them here would cost a query per row per constraint.
         row.full_clean(
             exclude=["account", "updated_by"],
             validate_unique=False,
             validate_constraints=False,
         )
-    MonthlyGoal.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["account", "year", "month"],
-        update_fields=["cv_count", "cv_rate", "updated_by", "updated_at"],
-    )
+        rows.append(row)
+    if emptied:
+        MonthlyGoal.objects.filter(pk__in=emptied).delete()
+    if rows:
+        MonthlyGoal.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "year", "month"],
+            update_fields=["cv_count", "cv_rate", "updated_by", "updated_at"],
+        )
+    if changes:
+        ChangeRecord.objects.bulk_create(changes)
+    return len(changes)
 
+
+# --- the manager's review ---------------------------------------------------
+
+# action -> (roles allowed, statuses it may start from, status it leads to)
+PLAN_TRANSITIONS = {
+    PlanAction.SUBMIT: (
+        {Role.MARKETER, Role.ADMIN},
+        {PlanStatus.DRAFT, PlanStatus.RETURNED},
+        PlanStatus.SUBMITTED,
+    ),
+    PlanAction.APPROVE: ({Role.MANAGER}, {PlanStatus.SUBMITTED}, PlanStatus.APPROVED),
+    PlanAction.RETURN: ({Role.MANAGER}, {PlanStatus.SUBMITTED}, PlanStatus.RETURNED),
+    PlanAction.REOPEN: ({Role.ADMIN}, {PlanStatus.APPROVED}, PlanStatus.DRAFT),
+}
+
+
+def plan_actions_for(*, membership, plan):
+    """The review actions this member may take on the plan now."""
+    return [
+        action
+        for action, (roles, sources, _target) in PLAN_TRANSITIONS.items()
+        if membership.role in roles and plan.status in sources
+    ]
+
+
+@transaction.atomic
+def plan_transition(*, account, year, action, membership, comment=""):
+    """Move a year's plan through 提出 → 承認 / 差し戻し (and an admin's reopen),
+    recording who, when and the comment."""
+    roles, sources, target = PLAN_TRANSITIONS[action]
+    if membership.role not in roles:
+        raise ServiceError(_("この操作を行う権限がありません。"))
+    plan = _locked_plan(account=account, year=year)
+    if plan.status not in sources:
+        raise ServiceError(
+            _("現在の状態（%(status)s）ではこの操作はできません。")
+            % {"status": plan.get_status_display()}
+        )
+    if action == PlanAction.RETURN and not comment.strip():
+        raise ServiceError(_("差し戻しの理由をコメントに入力してください。"))
+    plan.status = target
+    plan.save(update_fields=["status", "updated_at"])
+    PlanEvent.objects.create(
+        plan=plan, action=action, actor=membership.user, comment=comment.strip()
+    )
+    return plan
+
+
+# --- worksheets -------------------------------------------------------------
 
 WORKSHEET_FIELDS = (
     "name",
@@ -68,30 +202,91 @@ WORKSHEET_FIELDS = (
     "skip_opportunity",
     "cv_rate",
 )
+CHANNEL_FIELDS = ("name", "online", "meetings", "meeting_rate")
+
+
+def _channel_summary(channels):
+    """Channels as one comparable line per channel, for the history."""
+    return [
+        " / ".join(_text(channel[field]) for field in CHANNEL_FIELDS)
+        for channel in channels
+    ]
+
+
+def _worksheet_record(worksheet, field, before, after, user):
+    return ChangeRecord(
+        account=worksheet.account,
+        kind=ChangeKind.WORKSHEET,
+        worksheet=worksheet,
+        subject=worksheet.name,
+        field=field,
+        old_value=_text(before)[:200],
+        new_value=_text(after)[:200],
+        user=user,
+    )
 
 
 @transaction.atomic
 def worksheet_save(*, account, worksheet=None, fields, channels, user):
-    """Create or update a worksheet and replace its channels, all at once."""
-    if worksheet is None:
+    """Create or update a worksheet and replace its channels, all at once,
+    recording every changed value."""
+    creating = worksheet is None
+    if creating:
         worksheet = Worksheet(account=account)
+        old_fields, old_channels = {}, []
+    else:
+        old_fields = {name: getattr(worksheet, name) for name in WORKSHEET_FIELDS}
+        old_channels = [
+            {field: getattr(channel, field) for field in CHANNEL_FIELDS}
+            for channel in worksheet.channels.all()
+        ]
     for name in WORKSHEET_FIELDS:
         setattr(worksheet, name, fields[name])
     worksheet.updated_by = user
     worksheet.full_clean(exclude=["account", "updated_by"], validate_constraints=False)
     worksheet.save()
     WorksheetChannel.objects.filter(worksheet=worksheet).delete()
+    new_channels = [
+        {
+            "name": channel["name"],
+            "online": bool(channel.get("online")),
+            "meetings": channel.get("meetings"),
+            "meeting_rate": channel.get("meeting_rate"),
+        }
+        for channel in channels
+    ]
     WorksheetChannel.objects.bulk_create(
-        WorksheetChannel(
-            worksheet=worksheet,
-            position=position,
-            name=channel["name"],
-            online=bool(channel.get("online")),
-            meetings=channel.get("meetings"),
-            meeting_rate=channel.get("meeting_rate"),
-        )
-        for position, channel in enumerate(channels, start=1)
+        WorksheetChannel(worksheet=worksheet, position=position, **channel)
+        for position, channel in enumerate(new_channels, start=1)
     )
+    labels = {
+        name: str(Worksheet._meta.get_field(name).verbose_name)
+        for name in WORKSHEET_FIELDS
+    }
+    if creating:
+        records = [
+            _worksheet_record(worksheet, str(_("作成")), None, worksheet.name, user)
+        ]
+    else:
+        records = [
+            _worksheet_record(
+                worksheet, labels[name], old_fields[name], fields[name], user
+            )
+            for name in WORKSHEET_FIELDS
+            if old_fields[name] != fields[name]
+        ]
+    before, after = _channel_summary(old_channels), _channel_summary(new_channels)
+    if not creating and before != after:
+        records.append(
+            _worksheet_record(
+                worksheet,
+                str(_("獲得チャネル")),
+                "; ".join(before),
+                "; ".join(after),
+                user,
+            )
+        )
+    ChangeRecord.objects.bulk_create(records)
     return worksheet
 
 
@@ -115,16 +310,26 @@ def worksheet_duplicate(*, worksheet, name, user):
         )
         for channel in channels
     )
+    _worksheet_record(copy, str(_("複製")), worksheet.name, name, user).save()
     return copy
 
 
 @transaction.atomic
 def worksheet_delete(*, worksheet, user):
+    record = _worksheet_record(worksheet, str(_("削除")), worksheet.name, None, user)
     worksheet.delete()
+    record.worksheet = None
+    record.save()
 
 
+@transaction.atomic
 def worksheet_apply(*, account, year, plan, user):
-    """Write a worksheet's 12-month plan (from ``domain.worksheet.monthly_plan``)
-    into the grid's year, replacing what was there, in one transaction."""
-    months = {month: values for month, values in enumerate(plan, start=1)}
+    """Write a worksheet's 12-month plan (from ``domain.worksheet.monthly_plan``,
+    in fiscal order) into the grid's fiscal year, replacing what was there."""
+    months = {
+        month: values
+        for (_cal_year, month), values in zip(
+            fiscal_months(year, account.fiscal_year_start_month), plan, strict=True
+        )
+    }
     goal_year_save(account=account, year=year, months=months, user=user)

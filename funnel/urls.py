@@ -1,6 +1,6 @@
 from django.urls import path
 
-from funnel.views import grid, worksheets
+from funnel.views import account, export, grid, worksheets
 
 app_name = "funnel"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("goals/", grid.goal_grid_current, name="goal-grid-current"),
     path("goals/<int:year>/", grid.goal_grid, name="goal-grid"),
     path("goals/<int:year>/recompute/", grid.goal_recompute, name="goal-recompute"),
+    path("goals/<int:year>/overview/", grid.goal_overview, name="goal-overview"),
+    path("goals/<int:year>/review/", grid.goal_review, name="goal-review"),
+    path("goals/<int:year>/history/", grid.goal_history, name="goal-history"),
 ]
 
 urlpatterns += [
@@ -35,4 +38,42 @@ urlpatterns += [
     path(
         "worksheets/<int:pk>/apply/", worksheets.worksheet_apply, name="worksheet-apply"
     ),
+]
+
+urlpatterns += [
+    path(
+        "worksheets/<int:pk>/history/",
+        worksheets.worksheet_history,
+        name="worksheet-history",
+    ),
+]
+
+# Exports (funnel/views/export.py)
+urlpatterns += [
+    path("goals/<int:year>/export.csv", export.goal_export_csv, name="goal-export-csv"),
+    path(
+        "goals/<int:year>/export.xlsx", export.goal_export_xlsx, name="goal-export-xlsx"
+    ),
+    path(
+        "worksheets/<int:pk>/export.xlsx",
+        export.worksheet_export_xlsx,
+        name="worksheet-export-xlsx",
+    ),
+]
+
+# Account administration (funnel/views/account.py)
+urlpatterns += [
+    path("account/members/", account.members, name="account-members"),
+    path(
+        "account/members/<int:pk>/role/",
+        account.member_role,
+        name="account-member-role",
+    ),
+    path(
+        "account/members/<int:pk>/remove/",
+        account.member_remove,
+        name="account-member-remove",
+    ),
+    path("account/settings/", account.settings_view, name="account-settings"),
+    path("account/switch/", account.switch, name="account-switch"),
 ]

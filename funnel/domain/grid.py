@@ -78,3 +78,22 @@ def spread_total(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     for i in by_remainder[:left]:
         parts[i] += 1
     return parts
+
+
+def fiscal_months(fiscal_year: int, start_month: int) -> tuple[tuple[int, int], ...]:
+    """The (calendar year, month) of each month of a fiscal year, in order.
+
+    A fiscal year is named by the calendar year it starts in: with April as
+    the start, 2024年度 runs from April 2024 to March 2025.
+    """
+    if not 1 <= start_month <= 12:
+        raise ValueError("start_month must be 1-12")
+    return tuple(
+        (fiscal_year + (start_month - 1 + i) // 12, (start_month - 1 + i) % 12 + 1)
+        for i in range(12)
+    )
+
+
+def quarters(months: Sequence[MonthFigures]) -> list[YearTotals]:
+    """Q1 … Q4 subtotals of 12 months given in fiscal order."""
+    return [year_totals(months[i : i + 3]) for i in range(0, 12, 3)]

@@ -62,3 +62,19 @@ def rate2(value):
 @register.filter
 def negate(value):
     return None if value is None else -value
+
+
+@register.filter
+def signed(value):
+    """A change with its sign: 5 -> '+5', -1200 -> '-1,200', 0 -> '±0'."""
+    if value is None or value == "":
+        return EMPTY
+    if value == 0:
+        return "±0"
+    return f"{value:+,}"
+
+
+@register.filter
+def index(sequence, position):
+    """The quarter that a 1-based month position (3, 6, 9, 12) closes."""
+    return sequence[int(position) // 3 - 1]

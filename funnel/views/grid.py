@@ -1,19 +1,22 @@
-"""レポート・データ > 目標設定: the monthly goal grid of one year."""
+"""レポート・データ > 目標設定: the monthly goal grid of one (fiscal) year, its
+overview for the manager's review, and its change history."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from funnel import selectors, services
 from funnel.access import editor_required, member_required
-from funnel.domain.grid import year_totals
-from funnel.forms import GoalYearForm
-from funnel.models import MAX_YEAR, MIN_YEAR
+from funnel.charts import monthly_chart
+from funnel.domain.grid import fiscal_months, month_figures, quarters, year_totals
+from funnel.forms import GoalYearForm, PlanReviewForm
+from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
 
 TEMPLATE = "funnel/goal_grid.html"
 
@@ -28,22 +31,48 @@ def _wants_fragment(request):
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _context(request, year, form):
-    rows = form.rows()
+def current_fiscal_year(account, today=None):
+    today = today or timezone.localdate()
+    start = account.fiscal_year_start_month
+    return today.year if today.month >= start else today.year - 1
+
+
+def _year_label(account, year):
+    if account.fiscal_year_start_month == 1:
+        return _("%(year)d年") % {"year": year}
+    return _("%(year)d年度") % {"year": year}
+
+
+def _nav(request, year):
     return {
         "year": year,
+        "year_label": _year_label(request.account, year),
         "previous_year": year - 1 if year > MIN_YEAR else None,
         "next_year": year + 1 if year < MAX_YEAR else None,
+    }
+
+
+def _form(request, year, data=None, goals=None):
+    months = fiscal_months(year, request.account.fiscal_year_start_month)
+    return GoalYearForm(data, goals=goals, months=months)
+
+
+def _context(request, year, form, plan):
+    rows = form.rows()
+    return {
+        **_nav(request, year),
         "form": form,
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
-        "can_edit": request.membership.can_edit,
+        "plan": plan,
+        "can_edit": request.membership.can_edit and not plan.is_locked,
     }
 
 
 @require_GET
+@member_required
 def goal_grid_current(request):
-    return goal_grid(request, timezone.localdate().year)
+    return goal_grid(request, current_fiscal_year(request.account))
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,43 +82,62 @@ def goal_grid(request, year):
     _check_year(year)
     if request.method == "POST":
         return _goal_grid_post(request, year)
-    goals = selectors.goals_by_month(account=request.account, year=year)
-    form = GoalYearForm(goals=goals)
-    return TemplateResponse(request, TEMPLATE, _context(request, year, form))
+    goals, plan = selectors.goal_year(account=request.account, year=year)
+    form = _form(request, year, goals=goals)
+    return TemplateResponse(request, TEMPLATE, _context(request, year, form, plan))
 
 
 @editor_required
 def _goal_grid_post(request, year):
-    form = GoalYearForm(request.POST)
+    form = _form(request, year, request.POST)
     saving = request.POST.get("action", "save") == "save"
+    status = 200
     if saving and form.is_valid():
-        services.goal_year_save(
-            account=request.account,
-            year=year,
-            months=form.month_values(),
-            user=request.user,
-        )
-        messages.success(
-            request, _("%(year)d年の目標を保存しました。") % {"year": year}
-        )
-        if not _wants_fragment(request):
-            return redirect("funnel:goal-grid", year=year)
-        goals = selectors.goals_by_month(account=request.account, year=year)
-        form = GoalYearForm(goals=goals)
-    else:
-        if saving:
-            messages.error(
-                request,
-                _(
-                    "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
-                ),
+        try:
+            services.goal_year_save(
+                account=request.account,
+                year=year,
+                months=form.month_values(),
+                user=request.user,
             )
-        # Re-rendered with the typed text; the stored values (read only now,
-        # not before a save that succeeds) mark which cells changed.
-        goals = selectors.goals_by_month(account=request.account, year=year)
-        form = GoalYearForm(request.POST, goals=goals)
+        except services.YearLocked as locked:
+            messages.error(request, locked.message)
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("%(label)sの目標を保存しました。")
+                % {"label": _year_label(request.account, year)},
+            )
+            if not _wants_fragment(request):
+                return redirect("funnel:goal-grid", year=year)
+            goals, plan = selectors.goal_year(account=request.account, year=year)
+            form = _form(request, year, goals=goals)
+            return _render_form(request, year, form, plan)
+    elif saving:
+        messages.error(
+            request,
+            _(
+                "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+            ),
+        )
+    # Re-rendered with the typed text; the stored values (read only now, not
+    # before a save that succeeds) mark which cells changed.
+    goals, plan = selectors.goal_year(account=request.account, year=year)
+    form = _form(request, year, request.POST, goals=goals)
+    response = _render_form(request, year, form, plan, keep_inputs=True)
+    response.status_code = status
+    return response
+
+
+def _render_form(request, year, form, plan, keep_inputs=False):
+    context = _context(request, year, form, plan)
+    if keep_inputs:
+        # A refused save keeps the inputs on screen, even when the year was
+        # locked meanwhile: the user must not lose what they typed.
+        context["can_edit"] = True
     template = f"{TEMPLATE}#grid-form" if _wants_fragment(request) else TEMPLATE
-    return TemplateResponse(request, template, _context(request, year, form))
+    return TemplateResponse(request, template, context)
 
 
 @require_GET
@@ -100,7 +148,124 @@ def goal_recompute(request, year):
     _check_year(year)
     if not request.htmx:
         return redirect("funnel:goal-grid", year=year)
-    form = GoalYearForm(request.GET)
+    form = _form(request, year, request.GET)
+    rows = form.rows()
     return TemplateResponse(
-        request, f"{TEMPLATE}#computed", _context(request, year, form)
+        request,
+        f"{TEMPLATE}#computed",
+        {"rows": rows, "totals": year_totals([row.figures for row in rows])},
     )
+
+
+def _year_figures(request, year):
+    goals = selectors.goals_by_month(account=request.account, year=year)
+    months = fiscal_months(year, request.account.fiscal_year_start_month)
+    figures = []
+    for _cal_year, month in months:
+        goal = goals.get(month)
+        figures.append(
+            month_figures(month, goal and goal.cv_count, goal and goal.cv_rate)
+        )
+    return figures
+
+
+def _change(now, before):
+    if now is None or before is None:
+        return None
+    return now - before
+
+
+@require_GET
+@member_required
+def goal_overview(request, year):
+    """The year at a glance for the manager's review: months, quarters and the
+    year beside last year, a chart, and the approval state with its history."""
+    _check_year(year)
+    return _overview(request, year, PlanReviewForm())
+
+
+def _overview(request, year, review_form, status=200):
+    this_year = _year_figures(request, year)
+    last_year = _year_figures(request, year - 1)
+    plan = selectors.plan_for(account=request.account, year=year)
+    rows = [
+        {
+            "figures": now,
+            "last": before,
+            "cv_change": _change(now.cv_count, before.cv_count),
+            "visits_change": _change(now.visits, before.visits),
+        }
+        for now, before in zip(this_year, last_year, strict=True)
+    ]
+    totals, last_totals = year_totals(this_year), year_totals(last_year)
+    labels = [_("%(month)d月") % {"month": f.month} for f in this_year]
+    context = {
+        **_nav(request, year),
+        "last_year_label": _year_label(request.account, year - 1),
+        "rows": rows,
+        "quarters": list(zip(quarters(this_year), quarters(last_year), strict=True)),
+        "totals": totals,
+        "last_totals": last_totals,
+        "totals_cv_change": totals.cv_count - last_totals.cv_count,
+        "totals_visits_change": totals.visits - last_totals.visits,
+        "chart": monthly_chart(
+            labels, [f.cv_count for f in this_year], [f.visits for f in this_year]
+        ),
+        "plan": plan,
+        "events": selectors.plan_events(plan=plan),
+        "actions": services.plan_actions_for(membership=request.membership, plan=plan),
+        "review_form": review_form,
+    }
+    return TemplateResponse(
+        request, "funnel/goal_overview.html", context, status=status
+    )
+
+
+@require_POST
+@member_required
+def goal_review(request, year):
+    """提出 / 承認 / 差し戻し (and an admin's reopen) of a year's plan."""
+    _check_year(year)
+    form = PlanReviewForm(request.POST)
+    if not form.is_valid():
+        return _overview(request, year, form, status=200)
+    action = form.cleaned_data["action"]
+    allowed_roles, _sources, _target = services.PLAN_TRANSITIONS[action]
+    if request.membership.role not in allowed_roles:
+        raise PermissionDenied
+    try:
+        services.plan_transition(
+            account=request.account,
+            year=year,
+            action=action,
+            membership=request.membership,
+            comment=form.cleaned_data["comment"],
+        )
+    except services.ServiceError as error:
+        form.add_error("comment", error.message)
+        return _overview(request, year, form, status=200)
+    messages.success(
+        request,
+        _("%(label)sの目標を「%(action)s」しました。")
+        % {
+            "label": _year_label(request.account, year),
+            "action": PlanAction(action).label,
+        },
+    )
+    return redirect("funnel:goal-overview", year=year)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def goal_history(request, year):
+    """Who changed which month's targets, when, from what to what."""
+    _check_year(year)
+    context = {
+        **_nav(request, year),
+        "changes": selectors.goal_changes(account=request.account, year=year),
+    }
+    template = "funnel/history.html"
+    if _wants_fragment(request):
+        template += "#history-list"
+    return TemplateResponse(request, template, context)

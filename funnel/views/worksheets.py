@@ -18,6 +18,7 @@ from funnel import selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.grid import month_figures
+from funnel.domain.numbers import MAX_COUNT
 from funnel.forms import WorksheetEditor, worksheet_input_of
 from funnel.models import MAX_YEAR, MIN_YEAR, Basis, Worksheet
 
@@ -231,19 +232,27 @@ def worksheet_apply(request, pk):
         worksheet.cv_rate,
         annual=worksheet.basis == Basis.ANNUAL,
     )
+    # The grid holds at most MAX_COUNT CV a month: a plan above it is shown
+    # with a message, never written.
+    too_large = plan is not None and any(count > MAX_COUNT for count, _rate in plan)
     data = request.POST if request.method == "POST" else request.GET
     year_form = ApplyYearForm(data if "year" in data else None)
     year = year_form.cleaned_data["year"] if year_form.is_valid() else None
-    if request.method == "POST" and year is not None and plan is not None:
-        services.worksheet_apply(
-            account=request.account, year=year, plan=plan, user=request.user
-        )
-        messages.success(
-            request,
-            _("ワークシート「%(name)s」を%(year)d年の目標設定に反映しました。")
-            % {"name": worksheet.name, "year": year},
-        )
-        return redirect("funnel:goal-grid", year=year)
+    error = None
+    if request.method == "POST" and year is not None and plan and not too_large:
+        try:
+            services.worksheet_apply(
+                account=request.account, year=year, plan=plan, user=request.user
+            )
+        except services.ServiceError as refused:
+            error = refused.message
+        else:
+            messages.success(
+                request,
+                _("ワークシート「%(name)s」を%(year)d年の目標設定に反映しました。")
+                % {"name": worksheet.name, "year": year},
+            )
+            return redirect("funnel:goal-grid", year=year)
     preview = None
     if year is not None and plan is not None:
         current = selectors.goals_by_month(account=request.account, year=year)
@@ -266,5 +275,25 @@ def worksheet_apply(request, pk):
             "plan": plan,
             "preview": preview,
             "year_choices": range(this_year - 1, this_year + 3),
+            "too_large": too_large,
+            "error": error,
         },
     )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@member_required
+def worksheet_history(request, pk):
+    """Who changed what in this worksheet, when, from what to what."""
+    worksheet = _get_worksheet(request, pk)
+    context = {
+        "worksheet": worksheet,
+        "changes": selectors.worksheet_changes(
+            account=request.account, worksheet=worksheet
+        ),
+    }
+    template = "funnel/history.html"
+    if _wants_fragment(request):
+        template += "#history-list"
+    return TemplateResponse(request, template, context)

@@ -1,0 +1,112 @@
+"""Server-rendered SVG charts: geometry in whole pixels, so the template only draws.
+
+Readable when printed and with no script. Bars are one series on the left
+axis; the optional line is a second series on its own right axis.
+"""
+
+from dataclasses import dataclass
+
+WIDTH, HEIGHT = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 64, 16, 36
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: int
+    y: int
+    width: int
+    height: int
+    label: str
+    value: int | None
+    label_x: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: int
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    second_bars: tuple[Bar, ...]
+    line: str  # polyline points
+    points: tuple[tuple[int, int, int], ...]  # (x, y, value) of the line's points
+    ticks: tuple[Tick, ...]
+    baseline: int
+    plot_left: int
+    plot_right: int
+
+
+def _nice_max(value: int) -> int:
+    """A round axis maximum at or above ``value`` (1, 2, 5 × 10^n)."""
+    if value <= 0:
+        return 1
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def monthly_chart(
+    labels: list[str],
+    bars: list[int | None],
+    line: list[int | None] | None = None,
+    second_bars: list[int | None] | None = None,
+) -> Chart:
+    """Bars (and optional second bars beside them, on the same axis) per month,
+    and an optional line on a right-hand axis."""
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    baseline = TOP + plot_h
+    slot = plot_w // len(labels)
+    bar_values = [v or 0 for v in bars] + [v or 0 for v in second_bars or []]
+    bar_max = _nice_max(max(bar_values, default=0))
+    line_max = _nice_max(max((v or 0 for v in line or []), default=0))
+    pair = second_bars is not None
+    width = slot // 3 if pair else slot // 2
+
+    def bar_row(values, offset):
+        out = []
+        for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+            height = (value or 0) * plot_h // bar_max
+            x = LEFT + index * slot + offset
+            center = LEFT + index * slot + slot // 2
+            out.append(Bar(x, baseline - height, width, height, label, value, center))
+        return tuple(out)
+
+    first_offset = (slot - (2 * width if pair else width)) // 2
+    chart_bars = bar_row(bars, first_offset)
+    chart_second = bar_row(second_bars, first_offset + width) if pair else ()
+    points = tuple(
+        (LEFT + index * slot + slot // 2, baseline - value * plot_h // line_max, value)
+        for index, value in enumerate(line or [])
+        if value is not None
+    )
+    ticks = tuple(
+        Tick(
+            baseline - plot_h * step // 4,
+            f"{bar_max * step // 4:,}",
+            f"{line_max * step // 4:,}" if line is not None else "",
+        )
+        for step in range(5)
+    )
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        bars=chart_bars,
+        second_bars=chart_second,
+        line=" ".join(f"{x},{y}" for x, y, _ in points),
+        points=points,
+        ticks=ticks,
+        baseline=baseline,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+    )
