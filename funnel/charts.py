@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 64, 16, 36
+TICKS = 5
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,14 @@ def monthly_chart(
         for index, value in enumerate(line or [])
         if value is not None
     )
+    # Five intervals: a 1, 2 or 5 × 10^n maximum divides into round numbers.
     ticks = tuple(
         Tick(
-            baseline - plot_h * step // 4,
-            f"{bar_max * step // 4:,}",
-            f"{line_max * step // 4:,}" if line is not None else "",
+            baseline - plot_h * step // TICKS,
+            f"{bar_max * step // TICKS:,}",
+            f"{line_max * step // TICKS:,}" if line is not None else "",
         )
-        for step in range(5)
+        for step in range(TICKS + 1)
     )
     return Chart(
         width=WIDTH,

@@ -1,0 +1,451 @@
+"""The revenue worksheet (BtoBマーケティングにおける目標設定) in a real browser:
+the seed's worked example computed live, channels, skipping ③, validation,
+applying to the 目標設定 grid, the print view and the manager's read-only view."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from funnel import services
+from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NEW = "/worksheets/new/"
+TITLE = "BtoBマーケティングにおける目標設定"
+SKIP_OPPORTUNITY = "③ 案件化数を省略する（低単価商材など）"
+
+WEB_ABOVE_TOTAL = "Web売上は全体売上以下にしてください（全体売上の一部です）。"
+RATE_RANGE = "0より大きく100以下の値を入力してください（%）。"
+SAVE_ERROR = "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+
+# The seed's worked example (domain.md, screen 2).
+SEED_FIELDS = {
+    "全体売上": "50,000,000",
+    "Web売上": "12,000,000",
+    "受注単価": "4,000,000",
+    "受注率": "30",
+    "案件化率": "25",
+}
+SEED_CHANNELS = [
+    ("広告", "10", "10"),
+    ("オーガニック", "20", "30"),
+    ("メルマガ", "10", "20"),
+]
+SEED_CV_RATE = "1"
+SEED_RESULTS = {
+    "#result-nonweb": "3,800万円",
+    "#result-orders": "3",
+    "#result-opportunities": "10",
+    "#result-meetings": "40",
+    "#result-allotted": "40",
+    "#channel-1-leads": "100",
+    "#channel-2-leads": "67",
+    "#channel-3-leads": "50",
+    "#result-leads-total": "217",
+    "#result-online-leads": "217",
+    "#result-visits": "21,700",
+}
+
+
+# --- locators ---------------------------------------------------------------
+
+
+def field(page, name):
+    return page.get_by_role("textbox", name=name, exact=True)
+
+
+def row(page, number):
+    return page.locator(f"#channel-row-{number}")
+
+
+def channel_field(page, number, name):
+    return row(page, number).get_by_role("textbox", name=name, exact=True)
+
+
+def online_box(page, number):
+    return row(page, number).get_by_role("checkbox", name="オンライン", exact=True)
+
+
+def save_button(page):
+    return page.get_by_role("button", name="保存", exact=True)
+
+
+def add_channel_button(page):
+    return page.get_by_role("button", name="＋ チャネルを追加", exact=True)
+
+
+def result(page, selector):
+    return page.locator(selector)
+
+
+# --- steps ------------------------------------------------------------------
+
+
+def open_new_worksheet(page, username="marketer"):
+    sign_in(page, username)
+    page.goto(NEW)
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(row(page, 3)).to_be_visible()
+
+
+def type_seed_example(page, name="2026年度 月次"):
+    """Type the seed's example as a user would; CV率 last, key by key."""
+    field(page, "ワークシート名").fill(name)
+    for label, value in SEED_FIELDS.items():
+        field(page, label).fill(value)
+    for number, (channel, meetings, rate) in enumerate(SEED_CHANNELS, start=1):
+        expect(channel_field(page, number, "チャネル名")).to_have_value(channel)
+        channel_field(page, number, "商談数").fill(meetings)
+        channel_field(page, number, "商談化率").fill(rate)
+    cv_rate = field(page, "CV率")
+    cv_rate.press_sequentially(SEED_CV_RATE)
+    return cv_rate
+
+
+def expect_seed_results(page):
+    for selector, text in SEED_RESULTS.items():
+        expect(result(page, selector)).to_have_text(text)
+
+
+def expect_seed_inputs(page):
+    for label, value in SEED_FIELDS.items():
+        expect(field(page, label)).to_have_value(value)
+    for number, (channel, meetings, rate) in enumerate(SEED_CHANNELS, start=1):
+        expect(channel_field(page, number, "チャネル名")).to_have_value(channel)
+        expect(channel_field(page, number, "商談数")).to_have_value(meetings)
+        expect(channel_field(page, number, "商談化率")).to_have_value(rate)
+        expect(online_box(page, number)).to_be_checked()
+    expect(field(page, "CV率")).to_have_value(SEED_CV_RATE)
+
+
+def save_seed_worksheet(account, user, name="2026年度 月次", basis=Basis.MONTHLY):
+    """The seed's example stored directly, as the editor would have saved it."""
+    return services.worksheet_save(
+        account=account,
+        fields={
+            "name": name,
+            "entry_date": datetime.date(2026, 4, 1),
+            "basis": basis,
+            "total_revenue": 50_000_000,
+            "web_revenue": 12_000_000,
+            "unit_price": 4_000_000,
+            "win_rate": Decimal("30"),
+            "opportunity_rate": Decimal("25"),
+            "skip_opportunity": False,
+            "cv_rate": Decimal("1"),
+        },
+        channels=[
+            {
+                "name": channel,
+                "online": True,
+                "meetings": int(meetings),
+                "meeting_rate": Decimal(rate),
+            }
+            for channel, meetings, rate in SEED_CHANNELS
+        ],
+        user=user,
+    )
+
+
+# --- tests ------------------------------------------------------------------
+
+
+def test_seed_example_computes_live_without_a_page_load(page, marketer):
+    open_new_worksheet(page)
+    # An empty worksheet: nothing computed yet.
+    expect(result(page, "#result-orders")).to_have_text("—")
+    expect(result(page, "#result-visits")).to_have_text("—")
+    page.evaluate("window.__marker = 1")
+
+    cv_rate = type_seed_example(page)
+
+    expect_seed_results(page)
+    expect(page.locator("#result-unallotted")).to_have_text(
+        "④の商談数と一致しています。"
+    )
+    # The formulas show the user's own numbers.
+    expect(page.locator("#formula-2")).to_contain_text("1,200万円 / 受注単価 400万円")
+    expect(page.locator("#formula-6")).to_contain_text("217件 / CV率 1%")
+    # Only result spans were swapped: same document, the focused input untouched.
+    assert page.evaluate("window.__marker") == 1
+    expect(cv_rate).to_be_focused()
+    expect(cv_rate).to_have_value("1")
+    expect_seed_inputs(page)
+
+    # Typing on in the focused input keeps working after the swaps: 1.5 %.
+    cv_rate.press_sequentially(".5")
+    expect(result(page, "#result-visits")).to_have_text("14,467")
+    expect(cv_rate).to_be_focused()
+    expect(cv_rate).to_have_value("1.5")
+    assert page.evaluate("window.__marker") == 1
+    assert Worksheet.objects.count() == 0
+
+
+def test_added_channel_changes_allotment_and_leads(page, marketer):
+    open_new_worksheet(page)
+    type_seed_example(page)
+    expect(result(page, "#result-leads-total")).to_have_text("217")
+    page.evaluate("window.__marker = 1")
+
+    add_channel_button(page).click()
+
+    name = channel_field(page, 4, "チャネル名")
+    expect(name).to_be_visible()
+    expect(name).to_be_focused()
+    expect(name).to_have_value("")
+    expect(row(page, 5)).to_have_count(0)
+    name.fill("展示会")
+    # An exhibition is offline: its leads are not site conversions.
+    online_box(page, 4).uncheck()
+    channel_field(page, 4, "商談数").fill("5")
+    channel_field(page, 4, "商談化率").fill("25")
+
+    expect(result(page, "#channel-4-leads")).to_have_text("20")
+    expect(result(page, "#result-allotted")).to_have_text("45")
+    expect(result(page, "#result-leads-total")).to_have_text("237")
+    expect(result(page, "#result-online-leads")).to_have_text("217")
+    expect(result(page, "#result-visits")).to_have_text("21,700")
+    expect(page.locator("#result-unallotted")).to_have_text(
+        "④より 5件 多く割り当てています。"
+    )
+
+    # Counted as online, its leads join CV and visits.
+    online_box(page, 4).check()
+    expect(result(page, "#result-online-leads")).to_have_text("237")
+    expect(result(page, "#result-visits")).to_have_text("23,700")
+    expect(result(page, "#result-leads-total")).to_have_text("237")
+
+    # The rows typed before the channel was added kept their values.
+    expect_seed_inputs(page)
+    expect(channel_field(page, 4, "チャネル名")).to_have_value("展示会")
+    expect(channel_field(page, 4, "商談数")).to_have_value("5")
+    expect(channel_field(page, 4, "商談化率")).to_have_value("25")
+    for selector in ("#result-meetings", "#channel-1-leads", "#channel-2-leads"):
+        expect(result(page, selector)).to_have_text(SEED_RESULTS[selector])
+    assert page.evaluate("window.__marker") == 1
+    assert Worksheet.objects.count() == 0
+
+
+def test_skipping_step_3_uses_the_win_rate_for_meetings(page, account, marketer):
+    open_new_worksheet(page)
+    type_seed_example(page)
+    expect(result(page, "#result-meetings")).to_have_text("40")
+    formula = page.locator("#formula-4")
+    expect(formula).to_contain_text("案件化率 25%")
+
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).check()
+
+    # 商談数 = ceil(受注数 3 / 受注率 30 %) = 10.
+    expect(result(page, "#result-meetings")).to_have_text("10")
+    expect(formula).to_contain_text("3件 / 受注率 30% = 商談数 10件")
+    expect(formula).not_to_contain_text("案件化率")
+    expect(page.locator("#formula-3")).to_contain_text("③は省略しています")
+    expect(result(page, "#result-opportunities")).to_be_hidden()
+    expect(page.locator("#result-unallotted")).to_have_text(
+        "④より 30件 多く割り当てています。"
+    )
+
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).uncheck()
+    expect(result(page, "#result-meetings")).to_have_text("40")
+    expect(result(page, "#result-opportunities")).to_have_text("10")
+    expect(formula).to_contain_text("案件化率 25%")
+
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).check()
+    expect(result(page, "#result-meetings")).to_have_text("10")
+    save_button(page).click()
+    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
+    expect(page.get_by_role("checkbox", name=SKIP_OPPORTUNITY)).to_be_checked()
+    expect(result(page, "#result-meetings")).to_have_text("10")
+    assert Worksheet.objects.get(account=account).skip_opportunity is True
+
+
+def test_bad_values_show_messages_and_nothing_is_stored(page, marketer):
+    open_new_worksheet(page)
+    field(page, "ワークシート名").fill("誤りのある例")
+    field(page, "全体売上").fill("50,000,000")
+    field(page, "Web売上").fill("60,000,000")
+    field(page, "受注単価").fill("4,000,000")
+    field(page, "受注率").fill("0")
+    field(page, "案件化率").fill("25")
+
+    save_button(page).click()
+
+    expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_be_visible()
+    web_error = page.locator("#id_web_revenue-error")
+    rate_error = page.locator("#id_win_rate-error")
+    expect(web_error).to_have_text(WEB_ABOVE_TOTAL)
+    expect(rate_error).to_have_text(RATE_RANGE)
+    # Beside their fields, in the same paragraph.
+    expect(
+        page.locator("p.field", has=field(page, "Web売上")).get_by_text(WEB_ABOVE_TOTAL)
+    ).to_be_visible()
+    expect(
+        page.locator("p.field", has=field(page, "受注率")).get_by_text(RATE_RANGE)
+    ).to_be_visible()
+    expect(field(page, "Web売上")).to_have_attribute("aria-invalid", "true")
+    expect(field(page, "受注率")).to_have_attribute("aria-invalid", "true")
+    expect(field(page, "全体売上")).not_to_have_attribute("aria-invalid", "true")
+    # What was typed is still there.
+    expect(page).to_have_url(re.compile(r"/worksheets/new/$"))
+    expect(field(page, "ワークシート名")).to_have_value("誤りのある例")
+    expect(field(page, "全体売上")).to_have_value("50,000,000")
+    expect(field(page, "Web売上")).to_have_value("60,000,000")
+    expect(field(page, "受注率")).to_have_value("0")
+    expect(field(page, "案件化率")).to_have_value("25")
+
+    assert Worksheet.objects.count() == 0
+    assert WorksheetChannel.objects.count() == 0
+
+    # Correcting both lets it save.
+    field(page, "Web売上").fill("12,000,000")
+    field(page, "受注率").fill("30")
+    expect(web_error).to_have_text("")
+    expect(rate_error).to_have_text("")
+    expect(result(page, "#result-opportunities")).to_have_text("10")
+    save_button(page).click()
+    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
+    saved = Worksheet.objects.get()
+    assert (saved.web_revenue, saved.win_rate) == (12_000_000, Decimal("30.00"))
+
+
+def test_bad_value_on_a_saved_worksheet_changes_nothing(page, account, marketer):
+    worksheet = save_seed_worksheet(account, marketer)
+    sign_in(page, "marketer")
+    page.goto(worksheet.get_absolute_url())
+    expect(field(page, "受注率")).to_have_value("30")
+
+    field(page, "受注率").fill("0")
+    channel_field(page, 1, "商談数").fill("12")
+    save_button(page).click()
+
+    expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_be_visible()
+    expect(page.locator("#id_win_rate-error")).to_have_text(RATE_RANGE)
+    expect(field(page, "受注率")).to_have_value("0")
+    expect(channel_field(page, 1, "商談数")).to_have_value("12")
+    worksheet.refresh_from_db()
+    assert worksheet.win_rate == Decimal("30.00")
+    assert [c.meetings for c in worksheet.channels.all()] == [10, 20, 10]
+
+
+def test_saved_worksheet_is_applied_to_the_goal_grid(page, account, marketer):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=1, cv_count=5, cv_rate=Decimal("2")
+    )
+    open_new_worksheet(page)
+    type_seed_example(page, name="2026年度 月次")
+    expect(result(page, "#result-visits")).to_have_text("21,700")
+
+    save_button(page).click()
+
+    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
+    expect(
+        page.get_by_role("status").filter(
+            has_text="ワークシート「2026年度 月次」を保存しました。"
+        )
+    ).to_be_visible()
+    worksheet = Worksheet.objects.get(account=account)
+    assert worksheet.basis == Basis.MONTHLY
+    assert worksheet.channels.count() == 3
+    expect_seed_inputs(page)
+
+    page.get_by_role("link", name="目標設定に反映").click()
+    expect(page).to_have_url(re.compile(rf"/worksheets/{worksheet.pk}/apply/$"))
+    expect(page.get_by_role("heading", name="目標設定に反映", level=1)).to_be_visible()
+    page.get_by_label("反映する年").select_option("2026")
+    page.get_by_role("button", name="プレビュー").click()
+
+    preview = page.locator("#apply-preview")
+    expect(preview).to_be_visible()
+    rows = preview.locator("tbody tr")
+    expect(rows).to_have_count(12)
+    for month in range(1, 13):
+        cells = rows.nth(month - 1).locator("th, td")
+        expected_current = ["5", "2 %"] if month == 1 else ["—", "—"]
+        expect(cells).to_have_text(
+            [f"{month}月", *expected_current, "217", "1 %", "21,700"]
+        )
+    # Nothing is written before the user confirms.
+    assert MonthlyGoal.objects.filter(account=account).count() == 1
+
+    page.get_by_role("button", name="2026年の目標設定に反映する").click()
+
+    expect(page).to_have_url(re.compile(r"/goals/2026/$"))
+    expect(
+        page.get_by_role("status").filter(has_text="2026年の目標設定に反映しました")
+    ).to_be_visible()
+    for month in range(1, 13):
+        expect(field(page, f"{month}月 CV数")).to_have_value("217")
+        expect(field(page, f"{month}月 CV率")).to_have_value("1")
+        expect(page.locator(f"#visits-{month}")).to_have_text("21,700")
+    expect(page.locator("#total-cv")).to_have_text("2,604")
+    expect(page.locator("#total-visits")).to_have_text("260,400")
+    goals = {
+        goal.month: (goal.cv_count, goal.cv_rate)
+        for goal in MonthlyGoal.objects.filter(account=account, year=2026)
+    }
+    assert goals == {month: (217, Decimal("1.00")) for month in range(1, 13)}
+
+
+def test_print_view_shows_the_numbers_on_one_a4_landscape_page(page, account, marketer):
+    worksheet = save_seed_worksheet(account, marketer)
+    sign_in(page, "marketer")
+    page.goto(worksheet.get_absolute_url())
+    page.get_by_role("link", name="印刷", exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"/worksheets/{worksheet.pk}/print/$"))
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(page).to_have_title(re.compile(TITLE))
+    sheet = page.locator(".sheet")
+    expect(sheet).to_contain_text("3,800万円")
+    expect(sheet).to_contain_text("67件")
+    expect(sheet).to_contain_text("21,700")
+    expect(sheet).to_contain_text("合計 217件（うちオンライン 217件）")
+    expect(page.locator("header .meta")).to_contain_text("2026年4月1日")
+
+    # Laid out at the printable width of A4 landscape (297 mm − 2 × 10 mm).
+    page.set_viewport_size({"width": 1123, "height": 794})
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="印刷する")).to_be_hidden()
+    height = page.evaluate("document.body.scrollHeight")
+    # A4 landscape is 210 mm tall (≈ 794 px at 96 dpi); less the @page margins
+    # of 10 mm, 190 mm ≈ 718 px are printable.
+    assert height <= 718, f"the print view is {height}px tall"
+    # And Chromium's own print layout (honouring @page) gives exactly one page.
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+    assert pages == 1, f"the print view prints on {pages} pages"
+
+
+def test_manager_sees_the_worksheet_read_only(page, account, marketer, manager):
+    worksheet = save_seed_worksheet(account, marketer)
+    sign_in(page, "manager")
+    page.goto(worksheet.get_absolute_url())
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+
+    expect_seed_results(page)
+    form = page.locator("#worksheet-form")
+    # Every visible control is there to read, and disabled.
+    controls = form.locator("input:not([type=hidden]), select, textarea")
+    expect(controls).to_have_count(1 + 1 + 2 + 5 + 1 + 3 * 4 + 1)
+    expect(form.locator("input:not([type=hidden]):enabled")).to_have_count(0)
+    expect(form.locator("select:enabled, textarea:enabled")).to_have_count(0)
+    for label in ("ワークシート名", *SEED_FIELDS, "CV率"):
+        expect(field(page, label)).to_be_disabled()
+    expect(field(page, "全体売上")).to_have_value("50,000,000")
+    expect(page.get_by_label("記入日")).to_be_disabled()
+    expect(page.get_by_role("checkbox", name=SKIP_OPPORTUNITY)).to_be_disabled()
+    expect(channel_field(page, 2, "商談化率")).to_be_disabled()
+    expect(channel_field(page, 2, "商談化率")).to_have_value("30")
+    expect(online_box(page, 2)).to_be_disabled()
+
+    expect(save_button(page)).to_have_count(0)
+    expect(add_channel_button(page)).to_have_count(0)
+    expect(page.get_by_role("button", name="1行目を削除")).to_have_count(0)
+    expect(page.get_by_role("link", name="目標設定に反映")).to_have_count(0)
+    expect(page.get_by_role("button", name="複製")).to_have_count(0)
+    expect(page.get_by_role("link", name="印刷", exact=True)).to_be_visible()
