@@ -7,7 +7,13 @@ from funnel.forms import SignInForm
 from funnel.views.health import healthz
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="funnel:goal-grid-current")),
+    path(
+        "",
+        RedirectView.as_view(
+            pattern_name="funnel:goal-grid-current", http_method_names=["get", "head"]
+        ),
+        name="home",
+    ),
     path("healthz", healthz, name="healthz"),
     path(
         "accounts/login/",

@@ -1,15 +1,92 @@
-"""Exports: the year's grid as CSV and XLSX, a worksheet as XLSX."""
+"""Exports: the year's grid as CSV and XLSX, a worksheet as XLSX.
 
-from django.http import Http404
+Any member may download (managers included: reading is all an export does).
+The rows are built by ``funnel.exports`` from the same domain functions as the
+screens; a view here only reads through the account and answers with a file.
+"""
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from funnel import exports, selectors
+from funnel.access import member_required
+from funnel.domain import worksheet as worksheet_domain
+from funnel.domain.grid import fiscal_months
+from funnel.forms import worksheet_input_of
+from funnel.models import MAX_YEAR, MIN_YEAR, Worksheet
+from funnel.views.grid import year_label
 
 
-# Placeholders replaced by the export work in progress.
+def _year_grid(request, year):
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+    account = request.account
+    goals = selectors.goals_by_month(account=account, year=year)
+    months = fiscal_months(year, account.fiscal_year_start_month)
+    values = {month: (goal.cv_count, goal.cv_rate) for month, goal in goals.items()}
+    return exports.goal_grid(months, values)
+
+
+def _file_response(content, content_type, filename, fallback):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = exports.content_disposition(filename, fallback)
+    return response
+
+
+def _grid_filename(request, year, extension):
+    label = year_label(request.account, year)
+    return _("目標設定_%(label)s.%(ext)s") % {"label": label, "ext": extension}
+
+
+@require_GET
+@member_required
 def goal_export_csv(request, year):
-    raise Http404
+    grid = _year_grid(request, year)
+    return _file_response(
+        exports.grid_csv(grid),
+        exports.CSV_CONTENT_TYPE,
+        _grid_filename(request, year, "csv"),
+        f"goals-{year}.csv",
+    )
 
 
-goal_export_xlsx = goal_export_csv
+@require_GET
+@member_required
+def goal_export_xlsx(request, year):
+    grid = _year_grid(request, year)
+    content = exports.grid_xlsx(
+        grid,
+        account_name=request.account.name,
+        year_label=year_label(request.account, year),
+    )
+    return _file_response(
+        content,
+        exports.XLSX_CONTENT_TYPE,
+        _grid_filename(request, year, "xlsx"),
+        f"goals-{year}.xlsx",
+    )
 
 
+@require_GET
+@member_required
 def worksheet_export_xlsx(request, pk):
-    raise Http404
+    try:
+        worksheet = selectors.worksheet_get(account=request.account, pk=pk)
+    except Worksheet.DoesNotExist:
+        # Another account's worksheet is a 404, like one that does not exist.
+        raise Http404 from None
+    plan = worksheet_input_of(worksheet)
+    content = exports.worksheet_xlsx(
+        name=worksheet.name,
+        entry_date=worksheet.entry_date,
+        basis_label=worksheet.get_basis_display(),
+        plan=plan,
+        result=worksheet_domain.compute(plan),
+    )
+    return _file_response(
+        content,
+        exports.XLSX_CONTENT_TYPE,
+        f"{exports.filename_part(worksheet.name)}.xlsx",
+        f"worksheet-{worksheet.pk}.xlsx",
+    )

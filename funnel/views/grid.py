@@ -37,7 +37,7 @@ def current_fiscal_year(account, today=None):
     return today.year if today.month >= start else today.year - 1
 
 
-def _year_label(account, year):
+def year_label(account, year):
     if account.fiscal_year_start_month == 1:
         return _("%(year)d年") % {"year": year}
     return _("%(year)d年度") % {"year": year}
@@ -46,7 +46,7 @@ def _year_label(account, year):
 def _nav(request, year):
     return {
         "year": year,
-        "year_label": _year_label(request.account, year),
+        "year_label": year_label(request.account, year),
         "previous_year": year - 1 if year > MIN_YEAR else None,
         "next_year": year + 1 if year < MAX_YEAR else None,
     }
@@ -107,7 +107,7 @@ def _goal_grid_post(request, year):
             messages.success(
                 request,
                 _("%(label)sの目標を保存しました。")
-                % {"label": _year_label(request.account, year)},
+                % {"label": year_label(request.account, year)},
             )
             if not _wants_fragment(request):
                 return redirect("funnel:goal-grid", year=year)
@@ -201,7 +201,7 @@ def _overview(request, year, review_form, status=200):
     labels = [_("%(month)d月") % {"month": f.month} for f in this_year]
     context = {
         **_nav(request, year),
-        "last_year_label": _year_label(request.account, year - 1),
+        "last_year_label": year_label(request.account, year - 1),
         "rows": rows,
         "quarters": list(zip(quarters(this_year), quarters(last_year), strict=True)),
         "totals": totals,
@@ -248,7 +248,7 @@ def goal_review(request, year):
         request,
         _("%(label)sの目標を「%(action)s」しました。")
         % {
-            "label": _year_label(request.account, year),
+            "label": year_label(request.account, year),
             "action": PlanAction(action).label,
         },
     )

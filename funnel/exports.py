@@ -1,0 +1,307 @@
+"""Spreadsheet exports: the goal grid of a fiscal year as CSV and XLSX, a revenue
+worksheet as XLSX.
+
+Everything here is built from values the caller has already read: no query, no
+request. The figures come from the same domain functions as the screens
+(``month_figures``, ``year_totals``, ``worksheet.compute``), so a download can
+never disagree with the page.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from funnel.domain.grid import MonthFigures, YearTotals, month_figures, year_totals
+from funnel.domain.worksheet import WorksheetInput, WorksheetResult
+from funnel.templatetags.funnel_format import plain_decimal, rate2
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A cell starting with one of these is read as a formula by Excel, LibreOffice
+# or Google Sheets when the file is opened (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+COUNT_FORMAT = "#,##0"
+RATE_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def neutralise(value):
+    """Text a spreadsheet could evaluate gets a leading ``'``, so it stays text.
+
+    Used for every text cell of every export, CSV and XLSX alike; numbers pass
+    through (a negative number is a number, not a formula).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def content_disposition(filename, fallback):
+    """``attachment`` with an ASCII ``filename`` for old clients and the real,
+    possibly Japanese, name as RFC 5987 ``filename*``."""
+    encoded = quote(filename, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+_UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f\\/:*?"<>|]+')
+
+
+def filename_part(text, limit=50):
+    """User text made safe inside a file name: no path separators or characters
+    Windows refuses, no control characters, not too long."""
+    return _UNSAFE_IN_FILENAME.sub("_", text).strip(" .")[:limit] or "_"
+
+
+# --- the goal grid -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridRow:
+    label: str  # 4月, or 2027年1月 where the fiscal year crosses into the next year
+    figures: MonthFigures
+
+
+@dataclass(frozen=True)
+class GridExport:
+    rows: tuple[GridRow, ...]
+    totals: YearTotals
+
+
+def month_label(calendar_year, month, first_year):
+    # As on the screen: the calendar year is shown once, on the January that
+    # falls in the year after the fiscal year's first month.
+    if calendar_year != first_year and month == 1:
+        return _("%(year)d年%(month)d月") % {"year": calendar_year, "month": month}
+    return _("%(month)d月") % {"month": month}
+
+
+def goal_grid(months, values):
+    """The fiscal year's rows and totals.
+
+    ``months``: the (calendar year, month) pairs of ``fiscal_months``, in order;
+    ``values``: {month: (cv_count, cv_rate)} of the months that have goals.
+    """
+    first_year = months[0][0]
+    rows = tuple(
+        GridRow(
+            month_label(calendar_year, month, first_year),
+            month_figures(month, *values.get(month, (None, None))),
+        )
+        for calendar_year, month in months
+    )
+    return GridExport(rows, year_totals([row.figures for row in rows]))
+
+
+def _grid_header():
+    return [_("月"), _("CV数"), _("CV率(%)"), _("サイト訪問数")]
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def grid_csv(grid):
+    """UTF-8 with a BOM (so Excel reads the Japanese), CRLF line ends, empty
+    cells where the screen shows —."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(text) for text in _grid_header()])
+    for row in grid.rows:
+        figures = row.figures
+        writer.writerow(
+            [
+                neutralise(row.label),
+                _blank(figures.cv_count),
+                "" if figures.cv_rate is None else plain_decimal(figures.cv_rate),
+                _blank(figures.visits),
+            ]
+        )
+    totals = grid.totals
+    writer.writerow(
+        [
+            neutralise(_("合計")),
+            totals.cv_count,
+            "" if totals.cv_rate is None else rate2(totals.cv_rate),
+            totals.visits,
+        ]
+    )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- XLSX --------------------------------------------------------------------
+
+
+class _Sheet:
+    """Appends rows to an openpyxl worksheet: text is neutralised and freed of
+    characters XML cannot hold, numbers stay numbers with a display format."""
+
+    def __init__(self, worksheet):
+        self.worksheet = worksheet
+        self.row = 0
+
+    def append(self, *cells, bold=False):
+        """``cells``: plain values, or (value, number_format) pairs."""
+        self.row += 1
+        for column, cell in enumerate(cells, start=1):
+            value, number_format = cell if isinstance(cell, tuple) else (cell, None)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                value = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+            target = self.worksheet.cell(row=self.row, column=column, value=value)
+            if isinstance(value, str):
+                # Belt and braces: whatever the text, a string cell, never a formula.
+                target.data_type = "s"
+            if number_format:
+                target.number_format = number_format
+            if bold:
+                target.font = Font(bold=True)
+
+    def skip(self):
+        self.row += 1
+
+
+def _workbook_bytes(workbook):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _count(value):
+    return (value, COUNT_FORMAT)
+
+
+def _rate(value):
+    return (value, RATE_FORMAT)
+
+
+def grid_xlsx(grid, *, account_name, year_label):
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = _("目標設定")
+    sheet = _Sheet(worksheet)
+    sheet.append(
+        account_name, _("目標設定 %(label)s") % {"label": year_label}, bold=True
+    )
+    sheet.append(*_grid_header(), bold=True)
+    for row in grid.rows:
+        figures = row.figures
+        sheet.append(
+            row.label,
+            _count(figures.cv_count),
+            _rate(figures.cv_rate),
+            _count(figures.visits),
+        )
+    totals = grid.totals
+    sheet.append(
+        _("合計"),
+        _count(totals.cv_count),
+        _rate(totals.cv_rate),
+        _count(totals.visits),
+        bold=True,
+    )
+    worksheet.column_dimensions["A"].width = 16
+    for column in "BCD":
+        worksheet.column_dimensions[column].width = 14
+    return _workbook_bytes(workbook)
+
+
+# --- the revenue worksheet ---------------------------------------------------
+
+
+def worksheet_xlsx(
+    *,
+    name,
+    entry_date,
+    basis_label,
+    plan: WorksheetInput,
+    result: WorksheetResult,
+):
+    """Name, 記入日, basis, then ① … ⑥: each input and what it gives, the same
+    figures as the worksheet page."""
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = _("ワークシート")
+    sheet = _Sheet(worksheet)
+    yen, unit_count, percent = _("円"), _("件"), "%"
+
+    sheet.append(name, bold=True)
+    sheet.append(_("記入日"), (entry_date, DATE_FORMAT))
+    sheet.append(_("基準"), basis_label)
+
+    sheet.skip()
+    sheet.append(_("① 売上"), bold=True)
+    sheet.append(_("全体売上"), _count(plan.total_revenue), yen)
+    sheet.append(_("Web売上"), _count(plan.web_revenue), yen)
+    sheet.append(_("Web以外の売上"), _count(result.nonweb_revenue), yen)
+
+    sheet.skip()
+    sheet.append(_("② 受注数 × 受注単価 = 売上"), bold=True)
+    sheet.append(_("受注単価"), _count(plan.unit_price), yen)
+    sheet.append(_("受注数"), _count(result.orders), unit_count)
+
+    sheet.skip()
+    sheet.append(_("③ 案件化数"), bold=True)
+    sheet.append(_("受注率"), _rate(plan.win_rate), percent)
+    if plan.skip_opportunity:
+        sheet.append(_("案件化数"), _("省略"))
+    else:
+        sheet.append(_("案件化数"), _count(result.opportunities), unit_count)
+
+    sheet.skip()
+    sheet.append(_("④ 商談数"), bold=True)
+    sheet.append(_("案件化率"), _rate(plan.opportunity_rate), percent)
+    if plan.skip_opportunity:
+        # Without ③ the win rate is read as meeting → order, as on the page.
+        sheet.append(
+            _("商談数"),
+            _count(result.meetings),
+            unit_count,
+            _("③省略: 受注数 ÷ 受注率"),
+        )
+    else:
+        sheet.append(_("商談数"), _count(result.meetings), unit_count)
+    sheet.append(_("チャネルへの割り当て合計"), _count(result.allotted), unit_count)
+    sheet.append(
+        _("未割り当て（マイナスは超過）"), _count(result.unallotted), unit_count
+    )
+
+    sheet.skip()
+    sheet.append(_("⑤ リード数"), bold=True)
+    sheet.append(
+        _("チャネル名"),
+        _("オンライン / オフライン"),
+        _("商談数"),
+        _("商談化率(%)"),
+        _("リード数"),
+        bold=True,
+    )
+    for channel, leads in zip(plan.channels, result.channel_leads, strict=True):
+        sheet.append(
+            channel.name,
+            _("オンライン") if channel.online else _("オフライン"),
+            _count(channel.meetings),
+            _rate(channel.meeting_rate),
+            _count(leads),
+        )
+    sheet.append(_("リード数 合計"), None, None, None, _count(result.leads_total))
+    sheet.append(_("うちオンライン"), None, None, None, _count(result.online_leads))
+
+    sheet.skip()
+    sheet.append(_("⑥ 訪問数"), bold=True)
+    sheet.append(_("CV率"), _rate(plan.cv_rate), percent)
+    sheet.append(_("訪問数"), _count(result.visits))
+
+    worksheet.column_dimensions["A"].width = 30
+    for column in "BCDE":
+        worksheet.column_dimensions[column].width = 16
+    return _workbook_bytes(workbook)
