@@ -42,3 +42,16 @@ def editor_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def admin_required(view):
+    """The account's admin: members and settings are theirs alone."""
+
+    @member_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.membership.is_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -84,6 +84,9 @@ def count_text(value):
     return "" if value is None else str(value)
 
 
+UNREADABLE_BASE = "?"
+
+
 class GoalYearForm(forms.Form):
     """The 12 months' CV数 and CV率 of one year, as one form: saved all or nothing."""
 
@@ -121,6 +124,31 @@ class GoalYearForm(forms.Form):
             for m in MONTHS
         }
 
+    def base_text(self, name):
+        """The value a cell had when the page was loaded: posted back with the
+        form, so a save can tell whether someone else saved in between."""
+        if self.is_bound:
+            return self.data.get(f"base_{name}", "")
+        return self.initial[name]
+
+    def base_values(self):
+        """{month: (cv_count, cv_rate)} as loaded; None when the form carries no
+        base (an old page or a client that never sent one)."""
+        if not self.is_bound or f"base_cv_count_{MONTHS[0]}" not in self.data:
+            return None
+        values = {}
+        for month in MONTHS:
+            try:
+                values[month] = (
+                    numbers.parse_count(self.base_text(f"cv_count_{month}")),
+                    numbers.parse_rate(self.base_text(f"cv_rate_{month}")),
+                )
+            except numbers.ParseError:
+                # Not something this page wrote: never equal to a stored value,
+                # so the save is refused as a conflict.
+                values[month] = (UNREADABLE_BASE, UNREADABLE_BASE)
+        return values
+
     def rows(self):
         """One row per month for the template: the two bound fields and the figures."""
         values = self.month_values()
@@ -130,6 +158,10 @@ class GoalYearForm(forms.Form):
                 figures=month_figures(month, *values[month]),
                 cv_count=self[f"cv_count_{month}"],
                 cv_rate=self[f"cv_rate_{month}"],
+                base=(
+                    self.base_text(f"cv_count_{month}"),
+                    self.base_text(f"cv_rate_{month}"),
+                ),
                 # Marks where a fiscal year crosses into the next calendar year.
                 calendar_year=year if year != first_year and month == 1 else None,
             )
@@ -138,12 +170,15 @@ class GoalYearForm(forms.Form):
 
 
 class GridRow:
-    __slots__ = ("calendar_year", "cv_count", "cv_rate", "figures")
+    __slots__ = ("base", "calendar_year", "cv_count", "cv_rate", "figures")
 
-    def __init__(self, *, figures, cv_count, cv_rate, calendar_year=None):
+    def __init__(
+        self, *, figures, cv_count, cv_rate, base=("", ""), calendar_year=None
+    ):
         self.figures = figures
         self.cv_count = cv_count
         self.cv_rate = cv_rate
+        self.base = base
         self.calendar_year = calendar_year
 
     @property
@@ -483,3 +518,102 @@ class PlanReviewForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+# --- account administration ---
+# Appended as its own section, with its imports, so it can be read (and
+# merged) on its own.
+from django.contrib.auth.validators import UnicodeUsernameValidator  # noqa: E402
+
+from funnel.models import Role  # noqa: E402
+
+ROLE_MESSAGES = {
+    "required": _("役割を選んでください。"),
+    "invalid_choice": _("役割は一覧から選んでください。"),
+}
+
+
+class MemberAddForm(forms.Form):
+    """Add a member: a new user (who sets a password through a one-time link)
+    or a user who already exists, found by username."""
+
+    NEW, EXISTING = "new", "existing"
+
+    mode = forms.ChoiceField(
+        label=_("追加するユーザー"),
+        choices=[
+            (NEW, _("新しいユーザーを作成する")),
+            (EXISTING, _("既存のユーザーを追加する")),
+        ],
+        initial=NEW,
+        widget=forms.RadioSelect,
+    )
+    username = forms.CharField(
+        label=_("ユーザー名"),
+        # django.contrib.auth's User.username: its length and its validator.
+        max_length=150,
+        validators=[
+            UnicodeUsernameValidator(
+                message=_(
+                    "ユーザー名には文字・数字と @ . + - _ だけを使えます（空白は使えません）。"
+                )
+            )
+        ],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.TypedChoiceField(
+        label=_("役割"), choices=Role.choices, coerce=int, initial=Role.MARKETER
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mode"].error_messages.update(
+            required=_("新しいユーザーか既存のユーザーかを選んでください。"),
+            invalid_choice=_("新しいユーザーか既存のユーザーかを選んでください。"),
+        )
+        self.fields["username"].error_messages.update(
+            required=_("ユーザー名を入力してください。"),
+            max_length=_("ユーザー名は150文字以内で入力してください。"),
+        )
+        self.fields["role"].error_messages.update(ROLE_MESSAGES)
+
+    @property
+    def creates_user(self):
+        return self.cleaned_data.get("mode") == self.NEW
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.TypedChoiceField(label=_("役割"), choices=Role.choices, coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].error_messages.update(ROLE_MESSAGES)
+
+
+def _month_choices():
+    # A callable, so the labels are translated when the form is shown.
+    return [(month, _("%(month)d月") % {"month": month}) for month in MONTHS]
+
+
+class AccountSettingsForm(forms.Form):
+    name = forms.CharField(label=_("アカウント名"), max_length=100)
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label=_("年度の開始月"),
+        choices=_month_choices,
+        coerce=int,
+        initial=1,
+        help_text=_(
+            "目標設定の年度がこの月から始まります（例: 4月なら4月〜翌年3月）。"
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages.update(
+            required=_("アカウント名を入力してください。"),
+            max_length=_("アカウント名は100文字以内で入力してください。"),
+        )
+        self.fields["fiscal_year_start_month"].error_messages.update(
+            required=_("年度の開始月を選んでください。"),
+            invalid_choice=_("年度の開始月は1月〜12月から選んでください。"),
+        )

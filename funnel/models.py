@@ -351,6 +351,7 @@ class ChangeKind(models.TextChoices):
     GOAL = "goal", _("目標")
     ACTUAL = "actual", _("実績")
     WORKSHEET = "worksheet", _("ワークシート")
+    ACCOUNT = "account", _("アカウント")
 
 
 class ChangeRecord(models.Model):

@@ -38,6 +38,15 @@ def memberships_of(*, user):
     )
 
 
+def member_list(*, account):
+    """The account's members with their users, admins first."""
+    return (
+        Membership.objects.filter(account=account)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+
+
 def fiscal_year_q(*, account, year):
     """Rows of the account's fiscal ``year``: with April as the start, 2024年度
     is April–December 2024 and January–March 2025."""
@@ -118,6 +127,15 @@ def goal_changes(*, account, year, limit=HISTORY_LIMIT):
 def worksheet_changes(*, account, worksheet, limit=HISTORY_LIMIT):
     return list(
         ChangeRecord.objects.filter(account=account, worksheet=worksheet)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def account_changes(*, account, limit=HISTORY_LIMIT):
+    """Changes to the account's members and settings, newest first."""
+    return list(
+        ChangeRecord.objects.filter(account=account, kind=ChangeKind.ACCOUNT)
         .select_related("user")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -31,6 +31,19 @@ class ServiceError(Exception):
         self.message = message
 
 
+class SaveConflict(ServiceError):
+    """Someone saved the year after this user loaded it: nothing is written
+    until the user chooses. ``changes`` say what changed, by whom, and when."""
+
+    def __init__(self, changes):
+        super().__init__(
+            _(
+                "この年の目標は、あなたが画面を開いた後にほかのユーザーが保存しました。あなたの入力はそのまま残っています。内容を確認して、上書きするか最新の値を読み込んでください。"
+            )
+        )
+        self.changes = changes
+
+
 class YearLocked(ServiceError):
     def __init__(self):
         super().__init__(
@@ -65,13 +78,15 @@ def goal_year_save(
     year: int,
     months: Mapping[int, tuple[int | None, Decimal | None]],
     user,
+    expected: Mapping[int, tuple[int | None, Decimal | None]] | None = None,
 ) -> int:
     """Store a fiscal year's targets at once: every month or none.
 
     ``months`` maps the calendar month (1-12) to (CV数, CV率). A month left
     empty has no row. Every changed value is recorded with who and when.
-    Refused with YearLocked when the year is approved. Returns the number of
-    values that changed.
+    Refused with YearLocked when the year is approved, and with SaveConflict
+    when ``expected`` (the values the user loaded) no longer matches what is
+    stored. Returns the number of values that changed.
     """
     if _locked_plan(account=account, year=year).is_locked:
         raise YearLocked
@@ -83,8 +98,12 @@ def goal_year_save(
         goal.month: goal
         for goal in MonthlyGoal.objects.filter(
             fiscal_year_q(account=account, year=year), account=account
-        )
+        ).select_related("updated_by")
     }
+    if expected is not None:
+        conflicts = _conflicts(existing, expected)
+        if conflicts:
+            raise SaveConflict(conflicts)
     changes, rows, emptied = [], [], []
     for month, (cv_count, cv_rate) in sorted(months.items()):
         old = existing.get(month)
@@ -139,6 +158,30 @@ def goal_year_save(
     if changes:
         ChangeRecord.objects.bulk_create(changes)
     return len(changes)
+
+
+def _conflicts(existing, expected):
+    """The cells whose stored value is no longer the one the user loaded."""
+    conflicts = []
+    for month, (cv_count, cv_rate) in sorted(expected.items()):
+        goal = existing.get(month)
+        stored = (goal.cv_count, goal.cv_rate) if goal else (None, None)
+        for field, loaded, now in (
+            ("CV数", cv_count, stored[0]),
+            ("CV率", cv_rate, stored[1]),
+        ):
+            if loaded != now:
+                conflicts.append(
+                    {
+                        "month": month,
+                        "field": field,
+                        "loaded": _text(loaded),
+                        "stored": _text(now),
+                        "user": goal.updated_by if goal else None,
+                        "at": goal.updated_at if goal else None,
+                    }
+                )
+    return conflicts
 
 
 # --- the manager's review ---------------------------------------------------
@@ -333,3 +376,227 @@ def worksheet_apply(*, account, year, plan, user):
         )
     }
     goal_year_save(account=account, year=year, months=months, user=user)
+
+
+# --- account administration ---
+# Appended as its own section, with its imports, so it can be read (and
+# merged) on its own.
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.db import IntegrityError  # noqa: E402
+from django.db.models import Q  # noqa: E402
+
+from funnel.models import Account, Membership  # noqa: E402
+
+
+# Membership and settings changes have no ChangeRecord kind (the history is
+# about goals and worksheets); who did what is logged here instead.
+def _account_record(account, *, subject, field, before, after, user):
+    """A change to the account itself (members, settings), in the history."""
+    ChangeRecord.objects.create(
+        account=account,
+        kind=ChangeKind.ACCOUNT,
+        subject=str(subject)[:100],
+        field=str(field),
+        old_value=_text(before)[:200],
+        new_value=_text(after)[:200],
+        user=user,
+    )
+
+
+class FieldRefused(ServiceError):
+    """Refused because of one input; ``field`` names the form field the message
+    belongs beside (None: the form as a whole)."""
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def _full_clean(instance, **kwargs):
+    """``full_clean`` whose first message becomes a FieldRefused."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise FieldRefused(
+            messages[0], field=None if field == "__all__" else field
+        ) from None
+
+
+def _username_taken(username):
+    return FieldRefused(
+        _(
+            "ユーザー名「%(username)s」は既に使われています。そのユーザーを追加する場合は「既存のユーザーを追加する」を選んでください。"
+        )
+        % {"username": username},
+        field="username",
+    )
+
+
+def _already_member(username):
+    return FieldRefused(
+        _("「%(username)s」は既にこのアカウントのメンバーです。")
+        % {"username": username},
+        field="username",
+    )
+
+
+def _check_role(role):
+    if role not in Role.values:
+        raise FieldRefused(_("役割は一覧から選んでください。"), field="role")
+
+
+@transaction.atomic
+def member_add(*, account, username: str, role: int, create: bool, acting_user):
+    """Add a member to the account with a role.
+
+    ``create``: a new user, made without a usable password (they choose one
+    through the set-password link the admin hands them). Otherwise the user
+    who already has this username. Returns the new Membership.
+    """
+    user_model = get_user_model()
+    _check_role(role)
+    username = user_model.normalize_username(username.strip())
+    if create:
+        # Usernames are case-sensitive to Django; "Tanaka" beside "tanaka" would
+        # only confuse the people signing in.
+        if user_model.objects.filter(username__iexact=username).exists():
+            raise _username_taken(username)
+        user = user_model(username=username)
+        user.set_unusable_password()
+        _full_clean(user, exclude=["password"], validate_unique=False)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Created by someone else between the check and the save.
+            raise _username_taken(username) from None
+    else:
+        try:
+            user = user_model.objects.get(username=username)
+        except user_model.DoesNotExist:
+            raise FieldRefused(
+                _(
+                    "ユーザー名「%(username)s」のユーザーは見つかりません。新しく作る場合は「新しいユーザーを作成する」を選んでください。"
+                )
+                % {"username": username},
+                field="username",
+            ) from None
+        if Membership.objects.filter(account=account, user=user).exists():
+            raise _already_member(username)
+    membership = Membership(account=account, user=user, role=role)
+    _full_clean(
+        membership,
+        exclude=["account", "user"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        raise _already_member(username) from None
+    _account_record(
+        account,
+        subject=user.get_username(),
+        field=_("メンバー追加"),
+        before=None,
+        after=Role(role).label,
+        user=acting_user,
+    )
+    return membership
+
+
+def _lock_for_admin_check(*, account, membership):
+    """Lock the account's admin memberships and the one being changed, in pk
+    order (two admins acting at once wait for each other instead of each
+    removing the other). Returns the membership as stored now and the number
+    of admins."""
+    rows = list(
+        Membership.objects.select_for_update()
+        .filter(Q(role=Role.ADMIN) | Q(pk=membership.pk), account=account)
+        .order_by("pk")
+    )
+    current = next((row for row in rows if row.pk == membership.pk), None)
+    if current is None:
+        raise ServiceError(_("このメンバーはすでにこのアカウントにいません。"))
+    return current, sum(1 for row in rows if row.role == Role.ADMIN)
+
+
+@transaction.atomic
+def member_role_change(*, account, membership, role: int, acting_user):
+    """Give a member another role. The account's last admin keeps the role:
+    without one, nobody could manage the members again."""
+    _check_role(role)
+    current, admins = _lock_for_admin_check(account=account, membership=membership)
+    if current.role == role:
+        return current
+    if current.role == Role.ADMIN and admins <= 1:
+        raise ServiceError(
+            _(
+                "このアカウントの最後の管理者の役割は変更できません。先に他のメンバーを管理者にしてください。"
+            )
+        )
+    old_role = current.role
+    current.role = role
+    current.save(update_fields=["role"])
+    _account_record(
+        account,
+        subject=membership.user.get_username(),
+        field=_("役割"),
+        before=Role(old_role).label,
+        after=Role(role).label,
+        user=acting_user,
+    )
+    return current
+
+
+@transaction.atomic
+def member_remove(*, account, membership, acting_user):
+    """Take a member out of the account. The user remains (they may belong to
+    other accounts); the account's last admin cannot be removed."""
+    current, admins = _lock_for_admin_check(account=account, membership=membership)
+    if current.role == Role.ADMIN and admins <= 1:
+        raise ServiceError(
+            _(
+                "このアカウントの最後の管理者は削除できません。先に他のメンバーを管理者にしてください。"
+            )
+        )
+    current.delete()
+    _account_record(
+        account,
+        subject=membership.user.get_username(),
+        field=_("メンバー削除"),
+        before=Role(current.role).label,
+        after=None,
+        user=acting_user,
+    )
+
+
+@transaction.atomic
+def account_settings_save(
+    *, account, name: str, fiscal_year_start_month: int, acting_user
+):
+    """Rename the account and set the month its fiscal year starts."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    before = {"name": locked.name, "start": locked.fiscal_year_start_month}
+    locked.name = name
+    locked.fiscal_year_start_month = fiscal_year_start_month
+    _full_clean(locked)
+    locked.save(update_fields=["name", "fiscal_year_start_month"])
+    for field, old, new in (
+        (_("アカウント名"), before["name"], name),
+        (_("年度の開始月"), before["start"], fiscal_year_start_month),
+    ):
+        if old != new:
+            _account_record(
+                locked,
+                subject=locked.name,
+                field=field,
+                before=old,
+                after=new,
+                user=acting_user,
+            )
+    return locked

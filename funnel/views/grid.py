@@ -1,8 +1,11 @@
 """レポート・データ > 目標設定: the monthly goal grid of one (fiscal) year, its
 overview for the manager's review, and its change history."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,6 +22,7 @@ from funnel.forms import GoalYearForm, PlanReviewForm
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
 
 TEMPLATE = "funnel/goal_grid.html"
+logger = logging.getLogger(__name__)
 
 
 def _check_year(year):
@@ -89,9 +93,12 @@ def goal_grid(request, year):
 
 @editor_required
 def _goal_grid_post(request, year):
+    """保存 (refused if someone saved since the page was loaded), 上書き保存 (the
+    user chose to replace their changes), or the no-JavaScript 再計算."""
     form = _form(request, year, request.POST)
-    saving = request.POST.get("action", "save") == "save"
-    status = 200
+    action = request.POST.get("action", "save")
+    saving = action in ("save", "overwrite")
+    status, conflicts = 200, None
     if saving and form.is_valid():
         try:
             services.goal_year_save(
@@ -99,10 +106,23 @@ def _goal_grid_post(request, year):
                 year=year,
                 months=form.month_values(),
                 user=request.user,
+                expected=form.base_values() if action == "save" else None,
             )
+        except services.SaveConflict as conflict:
+            messages.error(request, conflict.message)
+            status, conflicts = 409, conflict.changes
         except services.YearLocked as locked:
             messages.error(request, locked.message)
             status = 409
+        except DatabaseError:
+            logger.exception("saving the goals of %s failed", year)
+            messages.error(
+                request,
+                _(
+                    "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
+                ),
+            )
+            status = 503
         else:
             messages.success(
                 request,
@@ -121,17 +141,20 @@ def _goal_grid_post(request, year):
                 "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
             ),
         )
-    # Re-rendered with the typed text; the stored values (read only now, not
-    # before a save that succeeds) mark which cells changed.
+    # Re-rendered with the typed text (and the base it was typed on); the
+    # stored values, read only now, mark which cells differ from them.
     goals, plan = selectors.goal_year(account=request.account, year=year)
     form = _form(request, year, request.POST, goals=goals)
-    response = _render_form(request, year, form, plan, keep_inputs=True)
+    response = _render_form(
+        request, year, form, plan, keep_inputs=True, conflicts=conflicts
+    )
     response.status_code = status
     return response
 
 
-def _render_form(request, year, form, plan, keep_inputs=False):
+def _render_form(request, year, form, plan, keep_inputs=False, conflicts=None):
     context = _context(request, year, form, plan)
+    context["conflicts"] = conflicts
     if keep_inputs:
         # A refused save keeps the inputs on screen, even when the year was
         # locked meanwhile: the user must not lose what they typed.

@@ -1,0 +1,376 @@
+"""The access matrix: every URL of the app, for every kind of visitor, GET and
+POST, states the status it answers with, and that nothing is written where a
+request is refused.
+
+Visitors: anonymous; the marketer, manager and admin of account A (whose
+objects the URLs name); a marketer and an admin of account B; and a member
+of a deactivated account. Statuses: 200, 302 (a redirect the request earned),
+LOGIN (302 to sign-in, or HX-Redirect for htmx), 403, 404, 405.
+
+The URLs are enumerated from the resolver: a URL added without a row here
+fails ``test_every_url_is_in_the_matrix``. Django's admin (``admin:``) is the
+site operators' and is checked for staff-only access separately.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from funnel.models import (
+    Account,
+    ChangeRecord,
+    GoalYearPlan,
+    Membership,
+    MonthlyGoal,
+    PlanEvent,
+    Role,
+    Worksheet,
+    WorksheetChannel,
+)
+from tests.conftest import make_member
+
+LOGIN = "login"
+ROLES = (
+    "anonymous",
+    "marketer",
+    "manager",
+    "admin",
+    "other_member",
+    "other_admin",
+    "inactive",
+)
+
+
+def statuses(anonymous, marketer, manager, admin, other_member, other_admin, inactive):
+    return dict(
+        zip(
+            ROLES,
+            (anonymous, marketer, manager, admin, other_member, other_admin, inactive),
+            strict=True,
+        )
+    )
+
+
+# Shorthands for the common rows.
+NOT_ALLOWED = statuses(405, 405, 405, 405, 405, 405, 405)
+NOT_ALLOWED_SIGNED_IN = statuses(LOGIN, 405, 405, 405, 405, 405, 405)
+MEMBER_READ = statuses(LOGIN, 200, 200, 200, 200, 200, 403)
+OBJECT_READ = statuses(LOGIN, 200, 200, 200, 404, 404, 403)
+EDITOR_WRITE = statuses(LOGIN, 302, 403, 302, 302, 302, 403)
+OBJECT_EDITOR_READ = statuses(LOGIN, 200, 403, 200, 404, 404, 403)
+OBJECT_EDITOR_WRITE = statuses(LOGIN, 302, 403, 302, 404, 404, 403)
+ADMIN_READ = statuses(LOGIN, 403, 403, 200, 403, 200, 403)
+ADMIN_OBJECT_WRITE = statuses(LOGIN, 403, 403, 302, 403, 404, 403)
+
+WORKSHEET_POST = {
+    "action": "save",
+    "name": "計画",
+    "entry_date": "2026-04-01",
+    "basis": "monthly",
+    "total_revenue": "50,000,000",
+    "web_revenue": "12,000,000",
+    "unit_price": "4,000,000",
+    "win_rate": "30",
+    "opportunity_rate": "25",
+    "cv_rate": "1",
+    "channels-TOTAL_FORMS": "1",
+    "channels-INITIAL_FORMS": "0",
+    "channels-0-name": "広告",
+    "channels-0-online": "on",
+    "channels-0-meetings": "10",
+    "channels-0-meeting_rate": "10",
+}
+GRID_POST = {"action": "save", "cv_count_1": "20", "cv_rate_1": "1"}
+
+
+@dataclass
+class Case:
+    path: str  # formatted with {year}, {worksheet}, {membership}, {account}
+    get: dict
+    post: dict
+    post_data: dict = field(default_factory=dict)
+    htmx: bool = False
+
+
+MATRIX = {
+    "home": Case(
+        "/", statuses(LOGIN, 302, 302, 302, 302, 302, 302), NOT_ALLOWED_SIGNED_IN
+    ),
+    "healthz": Case("/healthz", statuses(*[200] * 7), NOT_ALLOWED),
+    "login": Case(
+        "/accounts/login/",
+        statuses(*[200] * 7),
+        statuses(*[200] * 7),
+        {"username": "nobody", "password": "wrong"},
+    ),
+    "logout": Case(
+        "/accounts/logout/",
+        statuses(LOGIN, 405, 405, 405, 405, 405, 405),
+        statuses(*[302] * 7),
+    ),
+    "password_change": Case(
+        "/accounts/password_change/",
+        statuses(LOGIN, 200, 200, 200, 200, 200, 200),
+        statuses(LOGIN, 200, 200, 200, 200, 200, 200),
+    ),
+    "password_change_done": Case(
+        "/accounts/password_change/done/",
+        statuses(LOGIN, 200, 200, 200, 200, 200, 200),
+        NOT_ALLOWED_SIGNED_IN,
+    ),
+    "password_reset_confirm": Case(
+        "/accounts/reset/MQ/bad-token/", statuses(*[200] * 7), statuses(*[200] * 7)
+    ),
+    "password_reset_complete": Case(
+        "/accounts/reset/done/", statuses(*[200] * 7), statuses(*[405] * 7)
+    ),
+    "funnel:goal-grid-current": Case("/goals/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
+    "funnel:goal-grid": Case("/goals/{year}/", MEMBER_READ, EDITOR_WRITE, GRID_POST),
+    "funnel:goal-recompute": Case(
+        "/goals/{year}/recompute/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN, htmx=True
+    ),
+    "funnel:goal-overview": Case(
+        "/goals/{year}/overview/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:goal-review": Case(
+        "/goals/{year}/review/",
+        NOT_ALLOWED_SIGNED_IN,
+        EDITOR_WRITE,
+        {"action": "submit", "comment": ""},
+    ),
+    "funnel:goal-history": Case(
+        "/goals/{year}/history/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:goal-export-csv": Case(
+        "/goals/{year}/export.csv", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:goal-export-xlsx": Case(
+        "/goals/{year}/export.xlsx", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:worksheet-list": Case("/worksheets/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
+    "funnel:worksheet-new": Case(
+        "/worksheets/new/",
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+        EDITOR_WRITE,
+        WORKSHEET_POST,
+    ),
+    "funnel:worksheet-recompute": Case(
+        "/worksheets/recompute/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN, htmx=True
+    ),
+    "funnel:worksheet-detail": Case(
+        "/worksheets/{worksheet}/", OBJECT_READ, OBJECT_EDITOR_WRITE, WORKSHEET_POST
+    ),
+    "funnel:worksheet-duplicate": Case(
+        "/worksheets/{worksheet}/duplicate/", NOT_ALLOWED_SIGNED_IN, OBJECT_EDITOR_WRITE
+    ),
+    "funnel:worksheet-delete": Case(
+        "/worksheets/{worksheet}/delete/", OBJECT_EDITOR_READ, OBJECT_EDITOR_WRITE
+    ),
+    "funnel:worksheet-print": Case(
+        "/worksheets/{worksheet}/print/", OBJECT_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:worksheet-apply": Case(
+        "/worksheets/{worksheet}/apply/",
+        OBJECT_EDITOR_READ,
+        OBJECT_EDITOR_WRITE,
+        {"year": "{year}"},
+    ),
+    "funnel:worksheet-history": Case(
+        "/worksheets/{worksheet}/history/", OBJECT_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:worksheet-export-xlsx": Case(
+        "/worksheets/{worksheet}/export.xlsx", OBJECT_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:account-members": Case(
+        "/account/members/",
+        ADMIN_READ,
+        statuses(LOGIN, 403, 403, 200, 403, 200, 403),
+        {"mode": "existing", "username": "nobody-here", "role": "200"},
+    ),
+    "funnel:account-member-role": Case(
+        "/account/members/{membership}/role/",
+        NOT_ALLOWED_SIGNED_IN,
+        ADMIN_OBJECT_WRITE,
+        {"role": str(Role.MANAGER.value)},
+    ),
+    "funnel:account-member-remove": Case(
+        "/account/members/{membership}/remove/",
+        NOT_ALLOWED_SIGNED_IN,
+        ADMIN_OBJECT_WRITE,
+    ),
+    "funnel:account-settings": Case(
+        "/account/settings/",
+        ADMIN_READ,
+        statuses(LOGIN, 403, 403, 302, 403, 302, 403),
+        {"name": "新しい名前", "fiscal_year_start_month": "4"},
+    ),
+    "funnel:account-switch": Case(
+        "/account/switch/",
+        MEMBER_READ,
+        statuses(LOGIN, 302, 302, 302, 404, 404, 403),
+        {"account": "{account}"},
+    ),
+}
+
+
+def app_url_names():
+    """Every named URL of the app, namespaced, Django's admin left out."""
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                inner = (
+                    f"{namespace}{pattern.namespace}:"
+                    if pattern.namespace
+                    else namespace
+                )
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"unnamed URL pattern {pattern.pattern}"
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    assert app_url_names() == set(MATRIX)
+
+
+@pytest.fixture
+def world(db):
+    """Account A with a member of each role and some data; account B with a
+    marketer and an admin; a deactivated account with its member."""
+    a = Account.objects.create(name="A社")
+    b = Account.objects.create(name="B社")
+    gone = Account.objects.create(name="休止社", is_active=False)
+    users = {
+        "marketer": make_member("marketer", a, Role.MARKETER),
+        "manager": make_member("manager", a, Role.MANAGER),
+        "admin": make_member("admin", a, Role.ADMIN),
+        "other_member": make_member("other_member", b, Role.MARKETER),
+        "other_admin": make_member("other_admin", b, Role.ADMIN),
+        "inactive": make_member("inactive", gone, Role.MARKETER),
+    }
+    MonthlyGoal.objects.create(account=a, year=2026, month=1, cv_count=10, cv_rate=1)
+    MonthlyGoal.objects.create(account=b, year=2026, month=1, cv_count=30, cv_rate=3)
+    worksheet = Worksheet.objects.create(
+        account=a, name="A社の計画", entry_date="2026-04-01", cv_rate=1
+    )
+    WorksheetChannel.objects.create(
+        worksheet=worksheet, position=1, name="広告", meetings=10, meeting_rate=10
+    )
+    return {
+        "account": a,
+        "users": users,
+        "year": 2026,
+        "worksheet": worksheet.pk,
+        "membership": Membership.objects.get(user=users["marketer"]).pk,
+    }
+
+
+def snapshot():
+    """Every row the app stores, to compare before and after a refused request."""
+    models = (
+        Account,
+        Membership,
+        MonthlyGoal,
+        Worksheet,
+        WorksheetChannel,
+        GoalYearPlan,
+        PlanEvent,
+        ChangeRecord,
+    )
+    rows = {
+        model.__name__: sorted(model.objects.values_list(), key=repr)
+        for model in models
+    }
+    rows["User"] = sorted(
+        get_user_model().objects.values_list("id", "username", "password", "is_active")
+    )
+    return rows
+
+
+def account_a_snapshot(account):
+    return (
+        list(Account.objects.filter(pk=account.pk).values_list()),
+        sorted(Membership.objects.filter(account=account).values_list(), key=repr),
+        sorted(MonthlyGoal.objects.filter(account=account).values_list(), key=repr),
+        sorted(Worksheet.objects.filter(account=account).values_list(), key=repr),
+        sorted(
+            WorksheetChannel.objects.filter(worksheet__account=account).values_list(),
+            key=repr,
+        ),
+        sorted(GoalYearPlan.objects.filter(account=account).values_list(), key=repr),
+    )
+
+
+def _fill(value, world):
+    return value.format(
+        year=world["year"],
+        worksheet=world["worksheet"],
+        membership=world["membership"],
+        account=world["account"].pk,
+    )
+
+
+CASES = [
+    (name, role, method)
+    for name in MATRIX
+    for role in ROLES
+    for method in ("GET", "POST")
+]
+
+
+@pytest.mark.parametrize(("name", "role", "method"), CASES)
+def test_access(world, name, role, method):
+    case = MATRIX[name]
+    expected = (case.get if method == "GET" else case.post)[role]
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    path = _fill(case.path, world)
+    headers = {"HX-Request": "true"} if case.htmx else {}
+    before, before_a = snapshot(), account_a_snapshot(world["account"])
+    if method == "GET":
+        response = client.get(path, headers=headers)
+    else:
+        data = {key: _fill(value, world) for key, value in case.post_data.items()}
+        response = client.post(path, data, headers=headers)
+
+    if expected == LOGIN:
+        location = (
+            response.get("HX-Redirect") if case.htmx else response.get("Location")
+        )
+        assert response.status_code == (200 if case.htmx else 302), response.status_code
+        assert location and location.startswith("/accounts/login/?next="), location
+    else:
+        assert response.status_code == expected, (
+            f"{method} {path} as {role}: {response.status_code}, expected {expected}"
+        )
+    refused = expected in (LOGIN, 403, 404, 405)
+    if refused:
+        assert snapshot() == before, f"{method} {path} as {role} wrote while refused"
+    if role.startswith("other_") or role in ("inactive", "anonymous"):
+        # Whatever they may do in their own account, account A is untouched.
+        assert account_a_snapshot(world["account"]) == before_a
+
+
+def test_django_admin_is_for_staff_only(world):
+    client = Client()
+    client.force_login(world["users"]["admin"])  # an account admin is not staff
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    staff = get_user_model().objects.create_user(
+        "operator", password="x", is_staff=True, is_superuser=True
+    )
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/funnel/account/").status_code == 200
