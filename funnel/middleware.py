@@ -1,10 +1,16 @@
 """Request plumbing: sign-in required everywhere, and the signed-in member's account."""
 
+import logging
+
 from django.contrib.auth import middleware as auth_middleware
+from django.db import IntegrityError
+from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject
 from django_htmx.http import HttpResponseClientRedirect
 
 from funnel import selectors
+
+logger = logging.getLogger(__name__)
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
@@ -40,3 +46,25 @@ class AccountMiddleware:
         return selectors.membership_for(
             user=request.user, account_id=request.session.get(self.SESSION_KEY)
         )
+
+
+class IntegrityErrorMiddleware:
+    """A constraint the database enforces (a duplicate month saved twice at the
+    same instant, a value a form let through) is a friendly 409 that keeps the
+    user where they were, never a 500. The transaction has been rolled back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, IntegrityError):
+            return None
+        logger.warning("integrity error on %s: %s", request.path, exception)
+        response = TemplateResponse(
+            request, "409.html", {"back": request.path}, status=409
+        )
+        response.render()
+        return response

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "funnel.middleware.LoginRequiredMiddleware",
     "funnel.middleware.AccountMiddleware",
+    "funnel.middleware.IntegrityErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -3,7 +3,14 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from funnel.models import Account, Membership, Role
+from funnel.models import (
+    Account,
+    Membership,
+    MonthlyGoal,
+    Role,
+    Worksheet,
+    WorksheetChannel,
+)
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -42,6 +49,38 @@ def admin_member(account):
 @pytest.fixture
 def outsider(other_account):
     return make_member("outsider", other_account, Role.MARKETER)
+
+
+@pytest.fixture
+def world(db):
+    """Account A with a member of each role and some data; account B with a
+    marketer and an admin; a deactivated account with its member."""
+    a = Account.objects.create(name="A社")
+    b = Account.objects.create(name="B社")
+    gone = Account.objects.create(name="休止社", is_active=False)
+    users = {
+        "marketer": make_member("marketer", a, Role.MARKETER),
+        "manager": make_member("manager", a, Role.MANAGER),
+        "admin": make_member("admin", a, Role.ADMIN),
+        "other_member": make_member("other_member", b, Role.MARKETER),
+        "other_admin": make_member("other_admin", b, Role.ADMIN),
+        "inactive": make_member("inactive", gone, Role.MARKETER),
+    }
+    MonthlyGoal.objects.create(account=a, year=2026, month=1, cv_count=10, cv_rate=1)
+    MonthlyGoal.objects.create(account=b, year=2026, month=1, cv_count=30, cv_rate=3)
+    worksheet = Worksheet.objects.create(
+        account=a, name="A社の計画", entry_date="2026-04-01", cv_rate=1
+    )
+    WorksheetChannel.objects.create(
+        worksheet=worksheet, position=1, name="広告", meetings=10, meeting_rate=10
+    )
+    return {
+        "account": a,
+        "users": users,
+        "year": 2026,
+        "worksheet": worksheet.pk,
+        "membership": Membership.objects.get(user=users["marketer"]).pk,
+    }
 
 
 def _client_for(client, user):

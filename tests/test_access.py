@@ -30,7 +30,6 @@ from funnel.models import (
     Worksheet,
     WorksheetChannel,
 )
-from tests.conftest import make_member
 
 LOGIN = "login"
 ROLES = (
@@ -241,38 +240,6 @@ def app_url_names():
 
 def test_every_url_is_in_the_matrix():
     assert app_url_names() == set(MATRIX)
-
-
-@pytest.fixture
-def world(db):
-    """Account A with a member of each role and some data; account B with a
-    marketer and an admin; a deactivated account with its member."""
-    a = Account.objects.create(name="A社")
-    b = Account.objects.create(name="B社")
-    gone = Account.objects.create(name="休止社", is_active=False)
-    users = {
-        "marketer": make_member("marketer", a, Role.MARKETER),
-        "manager": make_member("manager", a, Role.MANAGER),
-        "admin": make_member("admin", a, Role.ADMIN),
-        "other_member": make_member("other_member", b, Role.MARKETER),
-        "other_admin": make_member("other_admin", b, Role.ADMIN),
-        "inactive": make_member("inactive", gone, Role.MARKETER),
-    }
-    MonthlyGoal.objects.create(account=a, year=2026, month=1, cv_count=10, cv_rate=1)
-    MonthlyGoal.objects.create(account=b, year=2026, month=1, cv_count=30, cv_rate=3)
-    worksheet = Worksheet.objects.create(
-        account=a, name="A社の計画", entry_date="2026-04-01", cv_rate=1
-    )
-    WorksheetChannel.objects.create(
-        worksheet=worksheet, position=1, name="広告", meetings=10, meeting_rate=10
-    )
-    return {
-        "account": a,
-        "users": users,
-        "year": 2026,
-        "worksheet": worksheet.pk,
-        "membership": Membership.objects.get(user=users["marketer"]).pk,
-    }
 
 
 def snapshot():

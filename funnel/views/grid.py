@@ -164,6 +164,7 @@ def _render_form(request, year, form, plan, keep_inputs=False, conflicts=None):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @member_required
 def goal_recompute(request, year):
     """As the user types: every month's visits, the totals and the messages, as

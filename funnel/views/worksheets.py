@@ -157,6 +157,7 @@ def _worksheet_post(request, worksheet):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @member_required
 def worksheet_recompute(request):
     """As the user types: every result, formula, warning and message, as
