@@ -303,3 +303,13 @@ def test_database_refuses_duplicate_month(account):
     MonthlyGoal.objects.create(account=account, year=2026, month=1, cv_count=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         MonthlyGoal.objects.create(account=account, year=2026, month=1, cv_count=2)
+
+
+def test_grid_opened_at_goals_saves_to_its_year(marketer_client):
+    from funnel.views.grid import current_fiscal_year
+
+    html = marketer_client.get("/goals/").content.decode()
+    year = current_fiscal_year(marketer_client.get("/goals/").wsgi_request.account)
+    assert f'action="/goals/{year}/"' in html
+    assert f'hx-post="/goals/{year}/"' in html
+    assert 'action="/goals/"' not in html
