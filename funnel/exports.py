@@ -137,6 +137,52 @@ def grid_csv(grid):
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+# --- target vs actual --------------------------------------------------------
+
+
+def _actuals_header():
+    return [
+        _("月"),
+        _("目標CV数"),
+        _("実績CV数"),
+        _("CV達成率(%)"),
+        _("目標訪問数"),
+        _("実績訪問数"),
+        _("訪問達成率(%)"),
+        _("実績CV率(%)"),
+    ]
+
+
+def actual_rows(achievements, months):
+    """(label, MonthAchievement) in fiscal order. Each month carries its year
+    (2026年1月), so the file can be imported again as actuals."""
+    return [
+        (_("%(year)d年%(month)d月") % {"year": cal_year, "month": month}, achievement)
+        for (cal_year, month), achievement in zip(months, achievements, strict=True)
+    ]
+
+
+def actuals_csv(rows):
+    """The actuals page as CSV: UTF-8 with BOM, CRLF, empty cells for —."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(text) for text in _actuals_header()])
+    for label, a in rows:
+        writer.writerow(
+            [
+                neutralise(label),
+                _blank(a.target_cv),
+                _blank(a.actual_cv),
+                _blank(a.cv_achievement),
+                _blank(a.target_visits),
+                _blank(a.actual_visits),
+                _blank(a.visits_achievement),
+                "" if a.actual_rate is None else rate2(a.actual_rate),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 # --- XLSX --------------------------------------------------------------------
 
 
@@ -184,7 +230,7 @@ def _rate(value):
     return (value, RATE_FORMAT)
 
 
-def grid_xlsx(grid, *, account_name, year_label):
+def grid_xlsx(grid, *, account_name, year_label, actuals=None):
     workbook = Workbook()
     worksheet = workbook.active
     worksheet.title = _("目標設定")
@@ -212,7 +258,31 @@ def grid_xlsx(grid, *, account_name, year_label):
     worksheet.column_dimensions["A"].width = 16
     for column in "BCD":
         worksheet.column_dimensions[column].width = 14
+    if actuals is not None:
+        _actuals_sheet(
+            workbook.create_sheet(_("目標と実績")), actuals, account_name, year_label
+        )
     return _workbook_bytes(workbook)
+
+
+def _actuals_sheet(worksheet, rows, account_name, year_label):
+    sheet = _Sheet(worksheet)
+    sheet.append(
+        account_name, _("目標と実績 %(label)s") % {"label": year_label}, bold=True
+    )
+    sheet.append(*_actuals_header(), bold=True)
+    for label, a in rows:
+        sheet.append(
+            label,
+            _count(a.target_cv),
+            _count(a.actual_cv),
+            (a.cv_achievement, "0.0"),
+            _count(a.target_visits),
+            _count(a.actual_visits),
+            (a.visits_achievement, "0.0"),
+            _rate(a.actual_rate),
+        )
+    worksheet.column_dimensions["A"].width = 16
 
 
 # --- the revenue worksheet ---------------------------------------------------

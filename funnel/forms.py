@@ -47,6 +47,13 @@ class _ParsedField(forms.CharField):
         self.error_messages["max_length"] = _("入力が長すぎます。")
 
     def clean(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            # Django's own message for a null character reads, in Japanese,
+            # "enter some characters" (何か文字を入力してください): beside a
+            # number, the field's "not a number" says what is wrong. Raised
+            # here without params: the messages contain "%", which Django's
+            # params formatting of a validator's error would choke on (a 500).
+            raise forms.ValidationError(self.messages["invalid"], code="invalid")
         # The text is checked as text first (length), then parsed.
         text = super().clean(value)
         try:
@@ -153,6 +160,9 @@ class GoalYearForm(forms.Form):
         """One row per month for the template: the two bound fields and the figures."""
         values = self.month_values()
         first_year = self.months[0][0]
+        # Cells that differ from the stored values: marked as changed even
+        # without JavaScript (a bulk action's preview, a refused save).
+        changed = set(self.changed_data) if self.is_bound else set()
         return [
             GridRow(
                 figures=month_figures(month, *values[month]),
@@ -164,26 +174,142 @@ class GoalYearForm(forms.Form):
                 ),
                 # Marks where a fiscal year crosses into the next calendar year.
                 calendar_year=year if year != first_year and month == 1 else None,
+                changed=(
+                    f"cv_count_{month}" in changed,
+                    f"cv_rate_{month}" in changed,
+                ),
             )
             for year, month in self.months
         ]
 
+    def preview_data(self, updates, *, blanks):
+        """The submitted data with some months' cells replaced by ``updates``
+        ({month: (cv_count, cv_rate)}), written as the form shows stored values.
+
+        A None in ``updates`` empties its cell when ``blanks``, else leaves the
+        typed text as it is. Everything else (the base_* values the page was
+        loaded with, the other months) passes through untouched: a bulk action
+        is a preview, and 保存 still checks for conflicts against the base.
+        """
+        data = self.data.copy()
+        for month, (cv_count, cv_rate) in updates.items():
+            if cv_count is not None or blanks:
+                data[f"cv_count_{month}"] = count_text(cv_count)
+            if cv_rate is not None or blanks:
+                data[f"cv_rate_{month}"] = rate_text(cv_rate)
+        return data
+
 
 class GridRow:
-    __slots__ = ("base", "calendar_year", "cv_count", "cv_rate", "figures")
+    __slots__ = ("base", "calendar_year", "changed", "cv_count", "cv_rate", "figures")
 
     def __init__(
-        self, *, figures, cv_count, cv_rate, base=("", ""), calendar_year=None
+        self,
+        *,
+        figures,
+        cv_count,
+        cv_rate,
+        base=("", ""),
+        calendar_year=None,
+        changed=(False, False),
     ):
         self.figures = figures
         self.cv_count = cv_count
         self.cv_rate = cv_rate
         self.base = base
         self.calendar_year = calendar_year
+        self.changed = changed
 
     @property
     def month(self):
         return self.figures.month
+
+
+def _month_label(month):
+    return _("%(month)d月") % {"month": month}
+
+
+class GridFillForm(forms.Form):
+    """全月に適用: which month's CV数 and CV率 go into every month."""
+
+    fill_from = forms.TypedChoiceField(label=_("適用する月"), coerce=int)
+
+    def __init__(self, *args, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["fill_from"]
+        field.choices = [(month, _month_label(month)) for _year, month in months]
+        field.initial = months[0][1]
+        field.error_messages.update(
+            required=_("適用する月を選んでください。"),
+            invalid_choice=_("適用する月を選んでください。"),
+        )
+
+
+class WeightField(CountField):
+    messages = {
+        **COUNT_MESSAGES,
+        "fraction": _("比率は整数で入力してください（例: 前年のCV数）。"),
+        "invalid": _("比率を数値で入力してください（例: 120）。"),
+    }
+
+
+SPREAD_EVEN, SPREAD_LAST_YEAR, SPREAD_WEIGHTS = "even", "last_year", "weights"
+
+
+class GridSpreadForm(forms.Form):
+    """年間の数値から配分: a year's CV total (and a CV率 for every month) spread
+    over the months evenly, by last year's CV数, or by 12 weights typed here."""
+
+    spread_total = CountField(label=_("年間CV数"), required=True)
+    spread_rate = RateField(label=_("CV率（全月）"))
+    spread_by = forms.ChoiceField(
+        label=_("配分のしかた"),
+        choices=[
+            (SPREAD_EVEN, _("均等")),
+            (SPREAD_LAST_YEAR, _("前年の実績比")),
+            (SPREAD_WEIGHTS, _("比率を指定")),
+        ],
+        initial=SPREAD_EVEN,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.months = months
+        self.fields["spread_total"].error_messages["required"] = _(
+            "年間CV数を入力してください。"
+        )
+        self.fields["spread_by"].error_messages.update(
+            required=_("配分のしかたを選んでください。"),
+            invalid_choice=_("配分のしかたを選んでください。"),
+        )
+        for _year, month in months:
+            self.fields[f"spread_weight_{month}"] = WeightField(
+                label=_("%(month)d月 比率") % {"month": month}
+            )
+
+    def weight_fields(self):
+        """The 12 weight inputs in fiscal order, with their month."""
+        return [(month, self[f"spread_weight_{month}"]) for _year, month in self.months]
+
+    def weights(self):
+        """The typed weights in fiscal order; an empty one weighs 0."""
+        return [
+            self.cleaned_data.get(f"spread_weight_{month}") or 0
+            for _year, month in self.months
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("spread_by") == SPREAD_WEIGHTS and not any(
+            self.errors.get(f"spread_weight_{m}") for _y, m in self.months
+        ):
+            if not any(self.weights()):
+                self.add_error(
+                    "spread_by",
+                    _("比率を1つ以上入力してください（0より大きい整数）。"),
+                )
+        return data
 
 
 class WorksheetForm(forms.Form):
@@ -617,3 +743,119 @@ class AccountSettingsForm(forms.Form):
             required=_("年度の開始月を選んでください。"),
             invalid_choice=_("年度の開始月は1月〜12月から選んでください。"),
         )
+
+
+class ActualYearForm(forms.Form):
+    """The 12 months' actual CV数 and site visits (実績) of a fiscal year."""
+
+    def __init__(self, *args, actuals=None, **kwargs):
+        actuals = actuals or {}
+        initial = {}
+        for month in MONTHS:
+            actual = actuals.get(month)
+            initial[f"actual_cv_{month}"] = count_text(actual and actual.cv_count)
+            initial[f"actual_visits_{month}"] = count_text(actual and actual.visits)
+        super().__init__(*args, initial=initial, **kwargs)
+        for month in MONTHS:
+            self.fields[f"actual_cv_{month}"] = CountField(
+                label=_("%(month)d月 実績CV数") % {"month": month}
+            )
+            self.fields[f"actual_visits_{month}"] = CountField(
+                label=_("%(month)d月 実績訪問数") % {"month": month}
+            )
+        self.actuals = actuals
+
+    def month_values(self):
+        """{month: (cv, visits)}: cleaned input when bound (None where refused),
+        else what is stored."""
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+            return {
+                m: (data.get(f"actual_cv_{m}"), data.get(f"actual_visits_{m}"))
+                for m in MONTHS
+            }
+        return {
+            m: (actual.cv_count, actual.visits)
+            if (actual := self.actuals.get(m))
+            else (None, None)
+            for m in MONTHS
+        }
+
+
+# --- CSVから実績を取り込む (funnel/views/actuals_import.py) --------------------
+
+from funnel.domain import actuals_csv  # noqa: E402
+
+ACTUALS_COLUMN_NAMES = {
+    actuals_csv.MONTH: _("月"),
+    actuals_csv.VISITS: _("訪問数"),
+    actuals_csv.CV: _("CV数"),
+}
+ACTUALS_CSV_MESSAGES = {
+    "too_large": _(
+        "ファイルが大きすぎます。%(limit)s以下のCSVファイルを選んでください。"
+    ),
+    "xlsx": _(
+        "Excelファイル（.xlsx）は読み込めません。Excelで「CSV UTF-8」または「CSV」形式で保存してから選んでください。"
+    ),
+    "encoding": _(
+        "文字コードを読み取れません。UTF-8 または Shift_JIS で保存したCSVファイルを選んでください。"
+    ),
+    "not_csv": _(
+        "CSVファイルとして読み取れません。カンマ区切りのテキストファイル（.csv）を選んでください。"
+    ),
+    "empty": _(
+        "ファイルが空です。見出しの行とデータの行があるCSVファイルを選んでください。"
+    ),
+    "missing_columns": _(
+        "必要な列が見つかりません: %(names)s。見出しの行に「月」の列と、「訪問数」または「CV数」の列が必要です（使える見出しは下の説明を参照）。"
+    ),
+    "ambiguous_column": _(
+        "同じ項目の列が複数あります: %(names)s。どちらを取り込むか決められないため、一方の列を削除してください。"
+    ),
+}
+
+
+class ActualsImportForm(forms.Form):
+    """The CSV upload: its file, read for one fiscal year, becomes an
+    ``actuals_csv.ActualsImport`` (``cleaned_data["file"]``) or a message."""
+
+    file = forms.FileField(label=_("CSVファイル"))
+
+    def __init__(self, *args, fiscal_year, start_month, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fiscal_year = fiscal_year
+        self.start_month = start_month
+        self.fields["file"].error_messages.update(
+            required=_("CSVファイルを選んでください。"),
+            invalid=_("CSVファイルを選んでください。"),
+            empty=ACTUALS_CSV_MESSAGES["empty"],
+        )
+
+    @staticmethod
+    def size_limit():
+        return f"{actuals_csv.MAX_BYTES // (1024 * 1024)} MB"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            # The size the client declared is not trusted: at most one byte
+            # past the limit is read, and the parser refuses that.
+            if upload.size > actuals_csv.MAX_BYTES:
+                raise actuals_csv.CsvError("too_large")
+            return actuals_csv.parse_actuals_csv(
+                upload.read(actuals_csv.MAX_BYTES + 1),
+                fiscal_year=self.fiscal_year,
+                start_month=self.start_month,
+            )
+        except actuals_csv.CsvError as error:
+            if error.code == "missing_columns":
+                names = "、".join(str(ACTUALS_COLUMN_NAMES[n]) for n in error.names)
+            else:  # the file's own headers
+                names = "、".join(f"「{name}」" for name in error.names)
+            raise forms.ValidationError(
+                ACTUALS_CSV_MESSAGES[error.code]
+                % {"limit": self.size_limit(), "names": names},
+                code=error.code,
+            ) from None

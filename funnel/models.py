@@ -98,18 +98,16 @@ class Membership(models.Model):
         return self.role == Role.ADMIN
 
 
-class MonthlyGoal(models.Model):
-    """One month's targets: CV数 and CV率. Visits are derived, never stored."""
+class AccountMonth(models.Model):
+    """A calendar month of an account's data (targets or actuals): one row per
+    account and month, stored by calendar year so that changing the fiscal
+    year's start month regroups the rows and never moves a value."""
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="monthly_goals"
+        Account, on_delete=models.CASCADE, related_name="%(class)s_rows"
     )
     year = models.PositiveSmallIntegerField(_("年"))
     month = models.PositiveSmallIntegerField(_("月"))
-    cv_count = models.PositiveIntegerField(_("CV数"), null=True, blank=True)
-    cv_rate = models.DecimalField(
-        _("CV率"), max_digits=5, decimal_places=2, null=True, blank=True
-    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -120,27 +118,46 @@ class MonthlyGoal(models.Model):
     )
 
     class Meta:
-        verbose_name = _("月次目標")
-        verbose_name_plural = _("月次目標")
+        abstract = True
         ordering = ["year", "month"]
         constraints = [
-            # Also the index the grid's query (account, year) uses.
+            # Also the index the year's query (account, year) uses.
             models.UniqueConstraint(
-                fields=["account", "year", "month"], name="goal_unique_account_month"
+                fields=["account", "year", "month"], name="%(class)s_unique_month"
             ),
             models.CheckConstraint(
-                condition=Q(month__gte=1, month__lte=12), name="goal_month_range"
+                condition=Q(month__gte=1, month__lte=12), name="%(class)s_month_range"
             ),
             models.CheckConstraint(
                 # A fiscal year starting in April ends in the next calendar year.
                 condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR + 1),
-                name="goal_year_range",
+                name="%(class)s_year_range",
             ),
-            models.CheckConstraint(
-                condition=Q(cv_count__isnull=True)
-                | Q(cv_count__gte=0, cv_count__lte=MAX_COUNT),
-                name="goal_cv_count_range",
-            ),
+        ]
+
+
+def _count_range(field, name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": 0, f"{field}__lte": MAX_COUNT}),
+        name=name,
+    )
+
+
+class MonthlyGoal(AccountMonth):
+    """One month's targets: CV数 and CV率. Visits are derived, never stored."""
+
+    cv_count = models.PositiveIntegerField(_("CV数"), null=True, blank=True)
+    cv_rate = models.DecimalField(
+        _("CV率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta(AccountMonth.Meta):
+        verbose_name = _("月次目標")
+        verbose_name_plural = _("月次目標")
+        constraints = [
+            *AccountMonth.Meta.constraints,
+            _count_range("cv_count", "goal_cv_count_range"),
             models.CheckConstraint(
                 condition=Q(cv_rate__isnull=True)
                 | Q(cv_rate__gt=Decimal(0), cv_rate__lte=Decimal(100)),
@@ -399,3 +416,29 @@ class ChangeRecord(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class MonthlyActual(AccountMonth):
+    """What actually happened in a month (実績): CV数 and site visits.
+
+    Achievement figures (rates, pace, projections) are derived, never stored.
+    """
+
+    cv_count = models.PositiveIntegerField(_("実績CV数"), null=True, blank=True)
+    visits = models.PositiveIntegerField(_("実績訪問数"), null=True, blank=True)
+
+    class Meta(AccountMonth.Meta):
+        verbose_name = _("月次実績")
+        verbose_name_plural = _("月次実績")
+        constraints = [
+            *AccountMonth.Meta.constraints,
+            _count_range("cv_count", "actual_cv_count_range"),
+            _count_range("visits", "actual_visits_range"),
+            models.CheckConstraint(
+                condition=Q(cv_count__isnull=False) | Q(visits__isnull=False),
+                name="actual_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.year}-{self.month:02d} 実績"

@@ -8,6 +8,7 @@ from funnel.models import (
     ChangeRecord,
     GoalYearPlan,
     Membership,
+    MonthlyActual,
     MonthlyGoal,
     PlanStatus,
     Worksheet,
@@ -101,6 +102,16 @@ def goal_year(*, account, year):
     if plan is None:
         plan = GoalYearPlan(account=account, year=year, status=PlanStatus.DRAFT)
     return goals_by_month, plan
+
+
+def actuals_by_month(*, account, year):
+    """The fiscal year's actuals as {month: MonthlyActual}, in one query."""
+    return {
+        actual.month: actual
+        for actual in MonthlyActual.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        ).only("year", "month", "cv_count", "visits")
+    }
 
 
 def plan_for(*, account, year):

@@ -11,6 +11,7 @@ from funnel.models import (
     ChangeKind,
     ChangeRecord,
     GoalYearPlan,
+    MonthlyActual,
     MonthlyGoal,
     PlanAction,
     PlanEvent,
@@ -90,10 +91,6 @@ def goal_year_save(
     """
     if _locked_plan(account=account, year=year).is_locked:
         raise YearLocked
-    calendar_year = dict(
-        (month, cal_year)
-        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
-    )
     existing = {
         goal.month: goal
         for goal in MonthlyGoal.objects.filter(
@@ -104,39 +101,64 @@ def goal_year_save(
         conflicts = _conflicts(existing, expected)
         if conflicts:
             raise SaveConflict(conflicts)
+    return _month_rows_write(
+        model=MonthlyGoal,
+        kind=ChangeKind.GOAL,
+        fields=GOAL_FIELDS,
+        account=account,
+        year=year,
+        existing=existing,
+        months=months,
+        user=user,
+    )
+
+
+GOAL_FIELDS = (("cv_count", _("CV数")), ("cv_rate", _("CV率")))
+ACTUAL_FIELDS = (("cv_count", _("実績CV数")), ("visits", _("実績訪問数")))
+
+
+def _month_rows_write(*, model, kind, fields, account, year, existing, months, user):
+    """Write the month rows (targets or actuals) of a fiscal year, inside the
+    caller's transaction: each month given gets its values, a month given
+    all-empty loses its row, unchanged months are left alone. One upsert, one
+    delete at most, one insert of the history. Returns the values changed."""
+    calendar_year = {
+        month: cal_year
+        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    }
+    names = [name for name, _label in fields]
     changes, rows, emptied = [], [], []
-    for month, (cv_count, cv_rate) in sorted(months.items()):
+    for month, values in sorted(months.items()):
         old = existing.get(month)
-        old_values = (old.cv_count, old.cv_rate) if old else (None, None)
-        for field, before, after in (
-            ("CV数", old_values[0], cv_count),
-            ("CV率", old_values[1], cv_rate),
-        ):
-            if before != after:
-                changes.append(
-                    ChangeRecord(
-                        account=account,
-                        kind=ChangeKind.GOAL,
-                        year=year,
-                        month=month,
-                        field=field,
-                        old_value=_text(before),
-                        new_value=_text(after),
-                        user=user,
-                    )
-                )
-        if (cv_count, cv_rate) == old_values:
+        before = (
+            tuple(getattr(old, name) for name in names) if old else (None,) * len(names)
+        )
+        if tuple(values) == before:
             continue
-        if cv_count is None and cv_rate is None:
-            emptied.append(old.pk)
+        changes += [
+            ChangeRecord(
+                account=account,
+                kind=kind,
+                year=year,
+                month=month,
+                field=str(label),
+                old_value=_text(was),
+                new_value=_text(now),
+                user=user,
+            )
+            for (_name, label), was, now in zip(fields, before, values, strict=True)
+            if was != now
+        ]
+        if all(value is None for value in values):
+            if old is not None:
+                emptied.append(old.pk)
             continue
-        row = MonthlyGoal(
+        row = model(
             account=account,
             year=calendar_year[month],
             month=month,
-            cv_count=cv_count,
-            cv_rate=cv_rate,
             updated_by=user,
+            **dict(zip(names, values, strict=True)),
         )
         # Field checks only: the constraints are the database's to enforce,
         # and validating them here would cost a query per row per constraint.
@@ -147,13 +169,13 @@ def goal_year_save(
         )
         rows.append(row)
     if emptied:
-        MonthlyGoal.objects.filter(pk__in=emptied).delete()
+        model.objects.filter(pk__in=emptied).delete()
     if rows:
-        MonthlyGoal.objects.bulk_create(
+        model.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["account", "year", "month"],
-            update_fields=["cv_count", "cv_rate", "updated_by", "updated_at"],
+            update_fields=[*names, "updated_by", "updated_at"],
         )
     if changes:
         ChangeRecord.objects.bulk_create(changes)
@@ -182,6 +204,32 @@ def _conflicts(existing, expected):
                     }
                 )
     return conflicts
+
+
+@transaction.atomic
+def actual_year_save(*, account, year: int, months, user, replace_missing: bool) -> int:
+    """Store a fiscal year's actuals (実績): {month: (CV数, 訪問数)}, all or none,
+    every changed value recorded. With ``replace_missing`` (the actuals page)
+    months not given are cleared; an import leaves them alone. Saving the same
+    values again changes nothing. Returns the values changed."""
+    existing = {
+        row.month: row
+        for row in MonthlyActual.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        )
+    }
+    if replace_missing:
+        months = {m: months.get(m, (None, None)) for m in range(1, 13)}
+    return _month_rows_write(
+        model=MonthlyActual,
+        kind=ChangeKind.ACTUAL,
+        fields=ACTUAL_FIELDS,
+        account=account,
+        year=year,
+        existing=existing,
+        months=months,
+        user=user,
+    )
 
 
 # --- the manager's review ---------------------------------------------------

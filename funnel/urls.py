@@ -1,6 +1,6 @@
 from django.urls import path
 
-from funnel.views import account, export, grid, worksheets
+from funnel.views import account, actuals, actuals_import, export, grid, worksheets
 
 app_name = "funnel"
 
@@ -76,4 +76,29 @@ urlpatterns += [
     ),
     path("account/settings/", account.settings_view, name="account-settings"),
     path("account/switch/", account.switch, name="account-switch"),
+]
+
+# Actuals (実績) and achievement
+urlpatterns += [
+    path("goals/<int:year>/actuals/", actuals.actuals_page, name="goal-actuals"),
+    path(
+        "goals/<int:year>/actuals/export.csv",
+        export.actuals_export_csv,
+        name="goal-actuals-export-csv",
+    ),
+    path(
+        "goals/<int:year>/actuals/import/",
+        actuals_import.import_upload,
+        name="goal-actuals-import",
+    ),
+    path(
+        "goals/<int:year>/actuals/import/confirm/",
+        actuals_import.import_confirm,
+        name="goal-actuals-import-confirm",
+    ),
+    path(
+        "worksheets/<int:pk>/actuals/",
+        worksheets.worksheet_actuals,
+        name="worksheet-actuals",
+    ),
 ]

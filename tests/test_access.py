@@ -24,6 +24,7 @@ from funnel.models import (
     ChangeRecord,
     GoalYearPlan,
     Membership,
+    MonthlyActual,
     MonthlyGoal,
     PlanEvent,
     Role,
@@ -149,6 +150,31 @@ MATRIX = {
     "funnel:goal-export-xlsx": Case(
         "/goals/{year}/export.xlsx", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
     ),
+    "funnel:goal-actuals": Case(
+        "/goals/{year}/actuals/",
+        MEMBER_READ,
+        EDITOR_WRITE,
+        {"actual_cv_1": "15", "actual_visits_1": "1500"},
+    ),
+    "funnel:goal-actuals-export-csv": Case(
+        "/goals/{year}/actuals/export.csv", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    "funnel:worksheet-actuals": Case(
+        "/worksheets/{worksheet}/actuals/", OBJECT_READ, NOT_ALLOWED_SIGNED_IN
+    ),
+    # The upload answers a POST without a file with the form and its message.
+    "funnel:goal-actuals-import": Case(
+        "/goals/{year}/actuals/import/",
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+    ),
+    # Without a valid token: back to the upload with a message, nothing written.
+    "funnel:goal-actuals-import-confirm": Case(
+        "/goals/{year}/actuals/import/confirm/",
+        NOT_ALLOWED_SIGNED_IN,
+        EDITOR_WRITE,
+        {"token": "not-a-token"},
+    ),
     "funnel:worksheet-list": Case("/worksheets/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
     "funnel:worksheet-new": Case(
         "/worksheets/new/",
@@ -248,6 +274,7 @@ def snapshot():
         Account,
         Membership,
         MonthlyGoal,
+        MonthlyActual,
         Worksheet,
         WorksheetChannel,
         GoalYearPlan,
@@ -269,6 +296,7 @@ def account_a_snapshot(account):
         list(Account.objects.filter(pk=account.pk).values_list()),
         sorted(Membership.objects.filter(account=account).values_list(), key=repr),
         sorted(MonthlyGoal.objects.filter(account=account).values_list(), key=repr),
+        sorted(MonthlyActual.objects.filter(account=account).values_list(), key=repr),
         sorted(Worksheet.objects.filter(account=account).values_list(), key=repr),
         sorted(
             WorksheetChannel.objects.filter(worksheet__account=account).values_list(),

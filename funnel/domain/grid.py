@@ -1,7 +1,7 @@
 """The monthly goal grid: visits needed per month, the year's totals, and spreading
 a year's total over its months. Decimal only; no Django."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -97,3 +97,40 @@ def fiscal_months(fiscal_year: int, start_month: int) -> tuple[tuple[int, int], 
 def quarters(months: Sequence[MonthFigures]) -> list[YearTotals]:
     """Q1 … Q4 subtotals of 12 months given in fiscal order."""
     return [year_totals(months[i : i + 3]) for i in range(0, 12, 3)]
+
+
+# One month's inputs: (CV数, CV率); None where the cell is (or is left) empty.
+MonthValues = tuple[int | None, Decimal | None]
+
+
+def fill_all(values: Mapping[int, MonthValues], source: int) -> dict[int, MonthValues]:
+    """全月に適用: the source month's CV数 and CV率 in every month.
+
+    A field the source month leaves empty is not spread: the other months keep
+    theirs (None in the result means "leave that field as it is"), so applying
+    a month that has only a rate sets every month's rate and no count.
+    """
+    if source not in values:
+        raise ValueError("the source month is not one of the months")
+    cv_count, cv_rate = values[source]
+    if isinstance(cv_rate, float):
+        raise TypeError("floats are not accepted in the domain")
+    return {month: (cv_count, cv_rate) for month in values}
+
+
+def weights_from_counts(counts: Sequence[int | None]) -> list[int]:
+    """Last year's CV数 as a seasonality profile: an empty month weighs 0."""
+    if any(isinstance(c, float) for c in counts):
+        raise TypeError("floats are not accepted in the domain")
+    return [0 if count is None else count for count in counts]
+
+
+def spread_year(
+    total: int, cv_rate: Decimal | None, weights: Sequence[int | Decimal]
+) -> list[MonthValues]:
+    """A year's CV total over its months in proportion to ``weights`` (one per
+    month, in order; ``[1] * 12`` is even), adding up exactly to ``total``; every
+    month gets ``cv_rate`` (None: the months keep their own rates)."""
+    if cv_rate is not None and not isinstance(cv_rate, Decimal):
+        raise TypeError("cv_rate must be a Decimal")
+    return [(count, cv_rate) for count in spread_total(total, weights)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from funnel.domain.grid import spread_total
-from funnel.domain.numbers import count_needed
+from funnel.domain.numbers import HUNDRED, count_needed
 
 # Whole numbers: counts and yen. Rates: percent as Decimal.
 _WHOLE = "whole"
@@ -198,3 +198,99 @@ def monthly_plan(
     else:
         counts = [result.online_leads] * 12
     return tuple((count, cv_rate) for count in counts)
+
+
+# What the actuals imply downstream is an expected yield, not a count needed
+# to reach a target: it is rounded down, the opposite of NEEDED_ROUNDING.
+YIELD_ROUNDING = "ROUND_FLOOR"
+
+
+@dataclass(frozen=True)
+class StageComparison:
+    stage: str  # visits, online_leads, meetings, opportunities, orders, revenue
+    planned: int | None  # the plan for the period
+    implied: int | None  # what the actuals imply with the worksheet's own rates
+
+    @property
+    def gap(self) -> int | None:
+        """Implied minus planned: negative where the funnel falls short."""
+        if self.planned is None or self.implied is None:
+            return None
+        return self.implied - self.planned
+
+    @property
+    def short(self) -> bool:
+        return (
+            self.planned is not None
+            and self.implied is not None
+            and self.implied < self.planned
+        )
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=YIELD_ROUNDING))
+
+
+def _pro_rata(value: int | None, share: Decimal) -> int | None:
+    if value is None:
+        return None
+    return int((Decimal(value) * share).to_integral_value(rounding="ROUND_HALF_UP"))
+
+
+def implied_by_actuals(
+    worksheet: WorksheetInput,
+    result: WorksheetResult,
+    *,
+    actual_cv: int,
+    actual_visits: int | None,
+    periods: Decimal,
+) -> tuple[StageComparison, ...]:
+    """Run the funnel forwards from the actual CV (online leads) with the
+    worksheet's own rates, beside its plan for the same span (``periods``:
+    how many of the worksheet's periods have passed, e.g. 7.5 months for a
+    monthly worksheet, 0.625 of a year for an annual one).
+
+    Online leads become meetings at the plan's own online lead→meeting ratio;
+    offline meetings are taken as planned (no actuals are kept for them).
+    """
+    if isinstance(periods, float):
+        raise TypeError("floats are not accepted in the domain")
+    online_meetings = sum(
+        c.meetings or 0 for c in worksheet.channels if c.online and c.meetings
+    )
+    offline_meetings = sum(
+        c.meetings or 0 for c in worksheet.channels if not c.online and c.meetings
+    )
+    meetings = opportunities = orders = revenue = None
+    if result.online_leads:
+        meetings = _floor(
+            Decimal(actual_cv) * Decimal(online_meetings) / Decimal(result.online_leads)
+        ) + (_pro_rata(offline_meetings, periods) or 0)
+    if meetings is not None and worksheet.win_rate:
+        if worksheet.skip_opportunity:
+            orders = _floor(Decimal(meetings) * worksheet.win_rate / HUNDRED)
+        elif worksheet.opportunity_rate:
+            opportunities = _floor(
+                Decimal(meetings) * worksheet.opportunity_rate / HUNDRED
+            )
+            orders = _floor(Decimal(opportunities) * worksheet.win_rate / HUNDRED)
+    if orders is not None and worksheet.unit_price:
+        revenue = orders * worksheet.unit_price
+    stages = [
+        StageComparison("visits", _pro_rata(result.visits, periods), actual_visits),
+        StageComparison(
+            "online_leads", _pro_rata(result.online_leads, periods), actual_cv
+        ),
+        StageComparison("meetings", _pro_rata(result.meetings, periods), meetings),
+    ]
+    if not worksheet.skip_opportunity:
+        stages.append(
+            StageComparison(
+                "opportunities", _pro_rata(result.opportunities, periods), opportunities
+            )
+        )
+    stages += [
+        StageComparison("orders", _pro_rata(result.orders, periods), orders),
+        StageComparison("revenue", _pro_rata(worksheet.web_revenue, periods), revenue),
+    ]
+    return tuple(stages)

@@ -78,3 +78,11 @@ def signed(value):
 def index(sequence, position):
     """The quarter that a 1-based month position (3, 6, 9, 12) closes."""
     return sequence[int(position) // 3 - 1]
+
+
+@register.filter
+def percent1(value):
+    """An achievement rate: Decimal('95.0') -> '95.0%'; None -> '—'."""
+    if value is None or value == "":
+        return EMPTY
+    return f"{Decimal(value):,.1f}%"

@@ -6,6 +6,7 @@ screens; a view here only reads through the account and answers with a file.
 """
 
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,14 +16,18 @@ from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.grid import fiscal_months
 from funnel.forms import worksheet_input_of
 from funnel.models import MAX_YEAR, MIN_YEAR, Worksheet
+from funnel.views import actuals as actuals_view
 from funnel.views.grid import year_label
 
 
-def _year_grid(request, year):
+def _year_goals(request, year):
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise Http404
+    return selectors.goals_by_month(account=request.account, year=year)
+
+
+def _year_grid(request, year, goals):
     account = request.account
-    goals = selectors.goals_by_month(account=account, year=year)
     months = fiscal_months(year, account.fiscal_year_start_month)
     values = {month: (goal.cv_count, goal.cv_rate) for month, goal in goals.items()}
     return exports.goal_grid(months, values)
@@ -42,7 +47,7 @@ def _grid_filename(request, year, extension):
 @require_GET
 @member_required
 def goal_export_csv(request, year):
-    grid = _year_grid(request, year)
+    grid = _year_grid(request, year, _year_goals(request, year))
     return _file_response(
         exports.grid_csv(grid),
         exports.CSV_CONTENT_TYPE,
@@ -51,14 +56,28 @@ def goal_export_csv(request, year):
     )
 
 
+def _actual_rows(request, year, goals):
+    account = request.account
+    actuals = selectors.actuals_by_month(account=account, year=year)
+    values = {m: (a.cv_count, a.visits) for m, a in actuals.items()}
+    achievements = actuals_view.achievements(
+        account, year, goals, values, timezone.localdate()
+    )
+    return exports.actual_rows(
+        achievements, fiscal_months(year, account.fiscal_year_start_month)
+    )
+
+
 @require_GET
 @member_required
 def goal_export_xlsx(request, year):
-    grid = _year_grid(request, year)
+    goals = _year_goals(request, year)
+    grid = _year_grid(request, year, goals)
     content = exports.grid_xlsx(
         grid,
         account_name=request.account.name,
         year_label=year_label(request.account, year),
+        actuals=_actual_rows(request, year, goals),
     )
     return _file_response(
         content,
@@ -89,4 +108,18 @@ def worksheet_export_xlsx(request, pk):
         exports.XLSX_CONTENT_TYPE,
         f"{exports.filename_part(worksheet.name)}.xlsx",
         f"worksheet-{worksheet.pk}.xlsx",
+    )
+
+
+@require_GET
+@member_required
+def actuals_export_csv(request, year):
+    """The actuals page (目標 vs 実績) as CSV."""
+    goals = _year_goals(request, year)
+    label = year_label(request.account, year)
+    return _file_response(
+        exports.actuals_csv(_actual_rows(request, year, goals)),
+        exports.CSV_CONTENT_TYPE,
+        _("目標と実績_%(label)s.csv") % {"label": label},
+        f"actuals-{year}.csv",
     )

@@ -17,8 +17,23 @@ from django.views.decorators.vary import vary_on_headers
 from funnel import selectors, services
 from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
-from funnel.domain.grid import fiscal_months, month_figures, quarters, year_totals
-from funnel.forms import GoalYearForm, PlanReviewForm
+from funnel.domain.grid import (
+    fill_all,
+    fiscal_months,
+    month_figures,
+    quarters,
+    spread_year,
+    weights_from_counts,
+    year_totals,
+)
+from funnel.forms import (
+    SPREAD_LAST_YEAR,
+    SPREAD_WEIGHTS,
+    GoalYearForm,
+    GridFillForm,
+    GridSpreadForm,
+    PlanReviewForm,
+)
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
 
 TEMPLATE = "funnel/goal_grid.html"
@@ -56,13 +71,33 @@ def _nav(request, year):
     }
 
 
+def _months(request, year):
+    return fiscal_months(year, request.account.fiscal_year_start_month)
+
+
 def _form(request, year, data=None, goals=None):
-    months = fiscal_months(year, request.account.fiscal_year_start_month)
-    return GoalYearForm(data, goals=goals, months=months)
+    return GoalYearForm(data, goals=goals, months=_months(request, year))
 
 
-def _context(request, year, form, plan):
+def _tool_forms(request, year, action=None):
+    """The 一括入力 forms under the grid. Only the one whose button was pressed
+    is bound (and so validated); the other keeps what was typed in it, shown
+    as its initial value."""
+    months = _months(request, year)
+    data = request.POST if request.method == "POST" else None
+    typed = data.dict() if data is not None else None
+    fill = GridFillForm(
+        data if action == "fill_all" else None, months=months, initial=typed
+    )
+    spread = GridSpreadForm(
+        data if action == "spread" else None, months=months, initial=typed
+    )
+    return fill, spread
+
+
+def _context(request, year, form, plan, tools=None):
     rows = form.rows()
+    fill, spread = tools or _tool_forms(request, year)
     return {
         **_nav(request, year),
         "form": form,
@@ -70,6 +105,10 @@ def _context(request, year, form, plan):
         "totals": year_totals([row.figures for row in rows]),
         "plan": plan,
         "can_edit": request.membership.can_edit and not plan.is_locked,
+        "fill_form": fill,
+        "spread_form": spread,
+        "spread_open": spread.is_bound,
+        "last_year_label": year_label(request.account, year - 1),
     }
 
 
@@ -91,12 +130,18 @@ def goal_grid(request, year):
     return TemplateResponse(request, TEMPLATE, _context(request, year, form, plan))
 
 
+BULK_ACTIONS = ("fill_all", "copy_previous", "spread")
+
+
 @editor_required
 def _goal_grid_post(request, year):
     """保存 (refused if someone saved since the page was loaded), 上書き保存 (the
-    user chose to replace their changes), or the no-JavaScript 再計算."""
-    form = _form(request, year, request.POST)
+    user chose to replace their changes), the no-JavaScript 再計算, or one of
+    the 一括入力 previews (nothing saved)."""
     action = request.POST.get("action", "save")
+    if action in BULK_ACTIONS:
+        return _goal_grid_bulk(request, year, action)
+    form = _form(request, year, request.POST)
     saving = action in ("save", "overwrite")
     status, conflicts = 200, None
     if saving and form.is_valid():
@@ -152,9 +197,120 @@ def _goal_grid_post(request, year):
     return response
 
 
-def _render_form(request, year, form, plan, keep_inputs=False, conflicts=None):
-    context = _context(request, year, form, plan)
+def _goal_grid_bulk(request, year, action):
+    """全月に適用, 前年をコピー, 年間の配分: the grid shown again with new values
+    in its inputs, as unsaved changes the user reviews and then saves (or
+    undoes). The base_* values are passed through untouched, so 保存 still
+    detects a save made by someone else meanwhile."""
+    form = _form(request, year, request.POST)
+    tools = _tool_forms(request, year, action)
+    if action == "fill_all":
+        data = _fill_all(request, form, tools[0])
+    elif action == "copy_previous":
+        data = _copy_previous(request, year, form)
+    else:
+        data = _spread(request, year, form, tools[1])
+    goals, plan = selectors.goal_year(account=request.account, year=year)
+    form = _form(request, year, request.POST if data is None else data, goals=goals)
+    return _render_form(
+        request,
+        year,
+        form,
+        plan,
+        keep_inputs=True,
+        tools=tools,
+        bulk=action if data is not None else "",
+    )
+
+
+def _fill_all(request, form, fill_form):
+    if not fill_form.is_valid():
+        messages.error(request, fill_form.errors["fill_from"][0])
+        return None
+    source = fill_form.cleaned_data["fill_from"]
+    month = {"month": source}
+    if form.has_error(f"cv_count_{source}") or form.has_error(f"cv_rate_{source}"):
+        messages.error(
+            request,
+            _("%(month)d月の値に誤りがあります。直してから全月に適用してください。")
+            % month,
+        )
+        return None
+    values = form.month_values()
+    if values[source] == (None, None):
+        messages.error(
+            request,
+            _("%(month)d月にCV数かCV率を入力してから全月に適用してください。") % month,
+        )
+        return None
+    messages.info(
+        request,
+        _("%(month)d月の値を全月に適用しました。保存するまで反映されません。") % month,
+    )
+    return form.preview_data(fill_all(values, source), blanks=False)
+
+
+def _copy_previous(request, year, form):
+    last_year = selectors.goals_by_month(account=request.account, year=year - 1)
+    label = {"label": year_label(request.account, year - 1)}
+    if not last_year:
+        messages.warning(request, _("前年（%(label)s）の目標がありません。") % label)
+        return None
+    values = {
+        month: (goal.cv_count, goal.cv_rate)
+        if (goal := last_year.get(month))
+        else (None, None)
+        for _cal_year, month in _months(request, year)
+    }
+    messages.info(
+        request,
+        _("前年（%(label)s）の目標を読み込みました。保存するまで反映されません。")
+        % label,
+    )
+    return form.preview_data(values, blanks=True)
+
+
+def _spread(request, year, form, spread_form):
+    refused = _("配分できませんでした。赤く表示された欄を直してください。")
+    if not spread_form.is_valid():
+        messages.error(request, refused)
+        return None
+    data = spread_form.cleaned_data
+    months = [month for _cal_year, month in _months(request, year)]
+    if data["spread_by"] == SPREAD_LAST_YEAR:
+        last_year = selectors.goals_by_month(account=request.account, year=year - 1)
+        weights = weights_from_counts(
+            [goal.cv_count if (goal := last_year.get(m)) else None for m in months]
+        )
+        if not any(weights):
+            spread_form.add_error(
+                "spread_by",
+                _("前年（%(label)s）のCV数がないため、前年の実績比では配分できません。")
+                % {"label": year_label(request.account, year - 1)},
+            )
+            messages.error(request, refused)
+            return None
+    elif data["spread_by"] == SPREAD_WEIGHTS:
+        weights = spread_form.weights()
+    else:
+        weights = [1] * len(months)
+    spread = spread_year(data["spread_total"], data["spread_rate"], weights)
+    messages.info(
+        request,
+        _("年間CV数 %(total)s を各月に配分しました。保存するまで反映されません。")
+        % {"total": f"{data['spread_total']:,}"},
+    )
+    return form.preview_data(dict(zip(months, spread, strict=True)), blanks=False)
+
+
+def _render_form(
+    request, year, form, plan, keep_inputs=False, conflicts=None, tools=None, bulk=""
+):
+    context = _context(request, year, form, plan, tools=tools)
     context["conflicts"] = conflicts
+    # Tells the page's script which bulk action changed the inputs, so that
+    # it offers 元に戻す.
+    context["bulk"] = bulk
     if keep_inputs:
         # A refused save keeps the inputs on screen, even when the year was
         # locked meanwhile: the user must not lose what they typed.

@@ -1,6 +1,8 @@
 """The revenue worksheet (BtoBマーケティングにおける目標設定): list, edit with live
 recompute, duplicate, delete, print, and apply to the 目標設定 grid."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,10 +19,12 @@ from django_htmx.http import HttpResponseClientRedirect
 from funnel import selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain import worksheet as worksheet_domain
-from funnel.domain.grid import month_figures
+from funnel.domain.achievement import month_share_passed
+from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.forms import WorksheetEditor, worksheet_input_of
 from funnel.models import MAX_YEAR, MIN_YEAR, Basis, Worksheet
+from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
 
@@ -298,3 +302,66 @@ def worksheet_history(request, pk):
     if _wants_fragment(request):
         template += "#history-list"
     return TemplateResponse(request, template, context)
+
+
+STAGE_LABELS = {
+    "visits": gettext_lazy("サイト訪問数"),
+    "online_leads": gettext_lazy("オンラインのリード数（CV数）"),
+    "meetings": gettext_lazy("商談数"),
+    "opportunities": gettext_lazy("案件化数"),
+    "orders": gettext_lazy("受注数"),
+    "revenue": gettext_lazy("Web売上"),
+}
+
+
+@require_GET
+@member_required
+def worksheet_actuals(request, pk):
+    """The year's actual CV run forwards through this worksheet's rates, beside
+    its plan for the same span: which stage of the funnel is short."""
+    worksheet = _get_worksheet(request, pk)
+    account = request.account
+    year_form = ApplyYearForm(request.GET if "year" in request.GET else None)
+    year = (
+        year_form.cleaned_data["year"]
+        if year_form.is_valid()
+        else current_fiscal_year(account)
+    )
+    today = timezone.localdate()
+    months = fiscal_months(year, account.fiscal_year_start_month)
+    shares = [month_share_passed(y, m, today) for y, m in months]
+    actuals = selectors.actuals_by_month(account=account, year=year)
+    passed = [m for (_y, m), share in zip(months, shares, strict=True) if share > 0]
+    actual_cv = sum((actuals[m].cv_count or 0) for m in passed if m in actuals)
+    visits = [
+        actuals[m].visits
+        for m in passed
+        if m in actuals and actuals[m].visits is not None
+    ]
+    elapsed = sum(shares, Decimal(0))
+    periods = elapsed if worksheet.basis == Basis.MONTHLY else elapsed / 12
+    plan = worksheet_input_of(worksheet)
+    stages = worksheet_domain.implied_by_actuals(
+        plan,
+        worksheet_domain.compute(plan),
+        actual_cv=actual_cv,
+        actual_visits=sum(visits) if visits else None,
+        periods=periods,
+    )
+    this_year = timezone.localdate().year
+    return TemplateResponse(
+        request,
+        "funnel/worksheet_actuals.html",
+        {
+            "worksheet": worksheet,
+            "year": year,
+            "year_label": year_label(account, year),
+            "year_choices": range(this_year - 2, this_year + 2),
+            "elapsed": elapsed,
+            "has_actuals": bool(passed and any(m in actuals for m in passed)),
+            "stages": [(STAGE_LABELS[s.stage], s) for s in stages],
+            "first_short": next(
+                (STAGE_LABELS[s.stage] for s in stages if s.short), None
+            ),
+        },
+    )

@@ -1,7 +1,10 @@
 // Progressive enhancements, nothing the pages need to work: marks cells changed
 // since the last save, asks before leaving with unsaved changes, flags invalid
 // cells from the messages htmx swaps in, and shows a banner when the server
-// cannot be reached (typed values are never touched).
+// cannot be reached (typed values are never touched). On the goal grid it adds
+// spreadsheet keys, pasting a block copied from Excel or Google Sheets, and
+// 元に戻す for the last bulk action; the bulk actions themselves (全月に適用,
+// 前年をコピー, 年間の配分) are the server's, and work without this file.
 (function () {
   "use strict";
 
@@ -19,6 +22,9 @@
       if (message.textContent.trim()) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
     });
+    root.querySelectorAll("[data-js-only]").forEach(function (element) {
+      element.hidden = false;
+    });
   }
 
   function banner(show) {
@@ -28,8 +34,14 @@
 
   var leaving = false;
   document.addEventListener("input", function (event) { markChanged(event.target); });
-  document.addEventListener("DOMContentLoaded", function () { refresh(document); });
-  document.addEventListener("htmx:afterSettle", function () { refresh(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    refresh(document);
+    gridSwapped();
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    refresh(document);
+    gridSwapped();
+  });
   // A plain form post navigates away on purpose; htmx posts prevent the default.
   document.addEventListener("submit", function (event) {
     if (!event.defaultPrevented) leaving = true;
@@ -48,4 +60,318 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) banner(false);
   });
+
+  // ---- The goal grid as a spreadsheet ---------------------------------------
+  //
+  // A [data-sheet] tbody is a sheet: its rows are months, the text inputs of a
+  // row its columns (the grid: CV数, CV率; the spread's weights: one column).
+  // Keys in a cell, as Excel and Google Sheets users expect:
+  //   Enter / Shift+Enter  the same column of the next / previous month (on the
+  //                        last / first month the cell stays; Enter never submits)
+  //   ↑ / ↓                the previous / next month, unless the caret is inside
+  //                        the number being edited (collapsed strictly between
+  //                        two characters, or part of the text selected): then
+  //                        the browser moves the caret to the start / end, and
+  //                        the next press moves. An empty or wholly selected
+  //                        value, or a caret at either end, moves at once.
+  //   ← / →                the other column of the same month, when the value is
+  //                        empty, wholly selected, or the caret is at that end
+  //   Tab / Shift+Tab      the browser's: CV数, CV率, the next month's CV数 …
+  //   Esc                  back to the value the cell had when it was entered
+  //   Ctrl+S (⌘S)          保存
+  //   Ctrl+Z (⌘Z)          元に戻す of the last bulk action, as long as nothing
+  //                        was typed since; otherwise the browser's own undo
+  // A cell reached by these keys has its whole value selected, so typing
+  // replaces it. Keys during IME composition (Japanese input) are left alone.
+  //
+  // Pasting text copied from a sheet (rows by newline, columns by tab) into a
+  // cell fills that month and the ones below, and the next column for a second
+  // column; what does not fit is dropped. The text goes into the inputs as it
+  // is: the server's recompute parses and checks it like typed text. Nothing is
+  // saved until 保存.
+
+  var BULK_ACTIONS = ["fill_all", "copy_previous", "spread"];
+  var undoValues = null;   // every text input of the grid form before the last bulk action
+  var pendingValues = null; // taken when a bulk button submits, kept if the server applied it
+  var typedSinceBulk = false;
+  var posting = false;
+  var gridForm = null;     // the form element last seen, to notice a swap
+  var lastCellId = null;   // the grid cell last entered, to return to after 元に戻す
+  var enteredValue = "";   // the focused cell's value when it was entered (Esc)
+
+  function textInputs(root) {
+    return Array.prototype.slice.call(root.querySelectorAll("input[type=text]"));
+  }
+
+  function position(input) {
+    var sheet = input && input.closest && input.closest("[data-sheet]");
+    if (!sheet || input.type !== "text") return null;
+    var rows = Array.prototype.filter.call(sheet.rows, function (row) {
+      return textInputs(row).length > 0;
+    });
+    var row = input.closest("tr");
+    return { rows: rows, row: rows.indexOf(row), col: textInputs(row).indexOf(input) };
+  }
+
+  function cellAt(pos, row, col) {
+    if (row < 0 || row >= pos.rows.length || col < 0) return null;
+    return textInputs(pos.rows[row])[col] || null;
+  }
+
+  function enter(cell) {
+    cell.focus();
+    cell.select();
+  }
+
+  function wholeOrEmpty(input) {
+    var length = input.value.length;
+    return length === 0 || (input.selectionStart === 0 && input.selectionEnd === length);
+  }
+
+  function caretAtStart(input) {
+    return input.selectionStart === input.selectionEnd && input.selectionStart === 0;
+  }
+
+  function caretAtEnd(input) {
+    return input.selectionStart === input.selectionEnd &&
+      input.selectionEnd === input.value.length;
+  }
+
+  function notify(input) {
+    // Tells htmx (the recompute) and the changed marks, as typing would.
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function say(text) {
+    var status = document.getElementById("sheet-status");
+    if (status) status.textContent = text || "";
+  }
+
+  function snapshot(form) {
+    var values = {};
+    textInputs(form).forEach(function (input) {
+      if (input.name) values[input.name] = input.value;
+    });
+    return values;
+  }
+
+  function showUndo() {
+    var button = document.getElementById("bulk-undo");
+    if (button) button.hidden = !undoValues;
+  }
+
+  function offerUndo(values) {
+    undoValues = values;
+    typedSinceBulk = false;
+    showUndo();
+  }
+
+  function undo() {
+    var form = document.getElementById("grid-form");
+    var button = document.getElementById("bulk-undo");
+    if (!form || !undoValues) return;
+    var values = undoValues;
+    undoValues = null;
+    Object.keys(values).forEach(function (name) {
+      var input = form.elements.namedItem(name);
+      if (input && input.type === "text" && input.value !== values[name]) {
+        input.value = values[name];
+        notify(input);
+      }
+    });
+    // The message of the undone action no longer describes the inputs.
+    form.querySelectorAll(".messages").forEach(function (list) { list.remove(); });
+    // The button hides: its focus goes back to the cell last entered.
+    if (document.activeElement === button || !form.contains(document.activeElement)) {
+      var cell = (lastCellId && document.getElementById(lastCellId)) ||
+        form.querySelector("[data-sheet] input[type=text]");
+      if (cell) enter(cell);
+    }
+    if (position(document.activeElement)) enteredValue = document.activeElement.value;
+    showUndo();
+    say(button ? button.dataset.done : "");
+  }
+
+  function parseTable(text) {
+    text = text.replace(/\r\n?/g, "\n");
+    // Excel ends a copied block with a line break; one is not an empty row.
+    if (text.slice(-1) === "\n") text = text.slice(0, -1);
+    return text.split("\n").map(function (line) {
+      return line.split("\t").map(function (value) {
+        // A sheet quotes a cell holding quotes; numbers seldom are.
+        if (value.length > 1 && value[0] === '"' && value[value.length - 1] === '"') {
+          return value.slice(1, -1).replace(/""/g, '"');
+        }
+        return value;
+      });
+    });
+  }
+
+  document.addEventListener("paste", function (event) {
+    var input = event.target;
+    var pos = position(input);
+    if (!pos || pos.row < 0 || pos.col < 0 || !event.clipboardData) return;
+    var table = parseTable(event.clipboardData.getData("text/plain"));
+    // One value: the browser pastes it where the caret is.
+    if (table.length === 1 && table[0].length === 1) return;
+    event.preventDefault();
+    var before = snapshot(input.form);
+    var changed = [];
+    var clipped = false;
+    table.forEach(function (values, i) {
+      values.forEach(function (value, j) {
+        var cell = cellAt(pos, pos.row + i, pos.col + j);
+        if (!cell) {
+          if (value !== "") clipped = true;
+          return;
+        }
+        if (cell.value !== value) {
+          cell.value = value;
+          changed.push(cell);
+        }
+      });
+    });
+    offerUndo(before);
+    changed.forEach(function (cell) { notify(cell); });
+    input.select();
+    enteredValue = input.value;
+    var status = document.getElementById("sheet-status");
+    if (status) {
+      var rows = Math.min(table.length, pos.rows.length - pos.row);
+      say(status.dataset.pasted.replace("%(rows)s", rows) +
+        (clipped ? " " + status.dataset.clipped : ""));
+    }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var pos = position(event.target);
+    if (!pos) return;
+    enteredValue = event.target.value;
+    if (event.target.closest("#grid-body")) {
+      lastCellId = event.target.id;
+      // 全月に適用 applies the month the user was last in.
+      var select = event.target.form && event.target.form.elements.namedItem("fill_from");
+      var month = event.target.closest("tr").dataset.month;
+      if (select && month) select.value = month;
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.isTrusted && event.target.closest && event.target.closest("#grid-form")) {
+      typedSinceBulk = true;
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#bulk-undo")) undo();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.isComposing || event.keyCode === 229) return;
+    var form = document.getElementById("grid-form");
+    var key = (event.key || "").toLowerCase();
+    var command = (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey;
+    if (form && command && key === "s") {
+      var save = document.getElementById("grid-save");
+      if (save) {
+        event.preventDefault();
+        save.click();
+      }
+      return;
+    }
+    if (form && command && key === "z" && undoValues &&
+        !typedSinceBulk && form.contains(event.target)) {
+      event.preventDefault();
+      undo();
+      return;
+    }
+    var input = event.target;
+    if (input.id === "id_spread_total" || input.id === "id_spread_rate") {
+      if (event.key === "Enter" && !event.shiftKey && !command) {
+        // Enter in the spread's fields spreads, as the button next to them.
+        event.preventDefault();
+        document.getElementById("bulk-spread").click();
+      }
+      return;
+    }
+    var pos = position(input);
+    if (!pos || pos.row < 0 || pos.col < 0) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = null;
+    switch (event.key) {
+      case "Enter":
+        event.preventDefault();
+        target = cellAt(pos, pos.row + (event.shiftKey ? -1 : 1), pos.col) || input;
+        break;
+      case "ArrowUp":
+      case "ArrowDown":
+        if (event.shiftKey) return;
+        if (wholeOrEmpty(input) || caretAtStart(input) || caretAtEnd(input)) {
+          target = cellAt(pos, pos.row + (event.key === "ArrowUp" ? -1 : 1), pos.col);
+        }
+        break;
+      case "ArrowLeft":
+        if (!event.shiftKey && (wholeOrEmpty(input) || caretAtStart(input))) {
+          target = cellAt(pos, pos.row, pos.col - 1);
+        }
+        break;
+      case "ArrowRight":
+        if (!event.shiftKey && (wholeOrEmpty(input) || caretAtEnd(input))) {
+          target = cellAt(pos, pos.row, pos.col + 1);
+        }
+        break;
+      case "Escape":
+        if (input.value !== enteredValue) {
+          event.preventDefault();
+          input.value = enteredValue;
+          notify(input);
+        }
+        input.select();
+        return;
+      default:
+        return;
+    }
+    if (target) {
+      event.preventDefault();
+      enter(target);
+    }
+  });
+
+  // A bulk button remembers the inputs before the server answers; the answer
+  // says (data-bulk) whether it changed them.
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "grid-form") return;
+    var action = event.submitter ? event.submitter.value : "save";
+    pendingValues = BULK_ACTIONS.indexOf(action) >= 0 ? snapshot(event.target) : null;
+  }, true);
+
+  // While the form is being posted, no recompute: its answer, computed from
+  // the inputs before the post, would overwrite the figures of the new form.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "grid-form") {
+      posting = true;
+      var body = document.getElementById("grid-body");
+      if (body && window.htmx) window.htmx.trigger(body, "htmx:abort");
+    } else if (elt.id === "grid-body" && posting) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // After a swap the event comes again from a parent: ask the request.
+    var config = event.detail.requestConfig;
+    if (config && config.elt && config.elt.id === "grid-form") posting = false;
+  });
+
+  function gridSwapped() {
+    var form = document.getElementById("grid-form");
+    if (!form || form === gridForm) return;
+    var first = gridForm === null;
+    gridForm = form;
+    if (first) return;
+    if (form.dataset.bulk && pendingValues) offerUndo(pendingValues);
+    else if (form.dataset.state === "stored") undoValues = null; // saved
+    pendingValues = null;
+    showUndo();
+  }
 })();

@@ -1,0 +1,162 @@
+"""Target vs actual (目標 vs 実績): achievement rates, the pace of the current
+month, and the year to date with its projection. Decimal only; no Django.
+
+Pace uses calendar days: on the 10th of a 30-day month, 10/30 of the month
+has passed (today counts as passed). Figures are derived, never stored.
+"""
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from funnel.domain.numbers import HUNDRED, rate_of
+
+ONE_PLACE = Decimal("0.1")
+
+
+class Status(StrEnum):
+    ACHIEVED = "achieved"  # 達成
+    ON_PACE = "on_pace"  # 順調
+    BEHIND = "behind"  # 遅れ
+    NO_TARGET = "no_target"  # 目標なし
+    UPCOMING = "upcoming"  # まだ始まっていない月
+    NO_ACTUAL = "no_actual"  # 実績未入力
+
+
+def achievement_rate(actual: int | None, target: int | None) -> Decimal | None:
+    """actual / target in percent, one decimal (half up); None when either is
+    missing or the target is 0 (shown as —, never an error)."""
+    if actual is None or not target:
+        return None
+    return (Decimal(actual) * HUNDRED / Decimal(target)).quantize(
+        ONE_PLACE, rounding=ROUND_HALF_UP
+    )
+
+
+def actual_cv_rate(cv_count: int | None, visits: int | None) -> Decimal | None:
+    """The CV率 that actually happened, in percent to 2 places."""
+    if cv_count is None or not visits:
+        return None
+    return rate_of(cv_count, visits)
+
+
+def month_share_passed(year: int, month: int, today: date) -> Decimal:
+    """How much of (year, month) has passed on ``today``: 0 before it starts,
+    1 after it ends, day/days in it (today counts)."""
+    if (year, month) < (today.year, today.month):
+        return Decimal(1)
+    if (year, month) > (today.year, today.month):
+        return Decimal(0)
+    days = calendar.monthrange(year, month)[1]
+    return Decimal(today.day) / Decimal(days)
+
+
+def month_status(
+    actual: int | None, target: int | None, share_passed: Decimal
+) -> Status:
+    """達成 once the actual reaches the target; before the month ends, 順調 while
+    the actual keeps up with the target × the share of the month passed."""
+    if share_passed == 0:
+        return Status.UPCOMING
+    if not target:
+        return Status.NO_TARGET
+    if actual is None:
+        return Status.NO_ACTUAL
+    if actual >= target:
+        return Status.ACHIEVED
+    if share_passed < 1 and Decimal(actual) >= Decimal(target) * share_passed:
+        return Status.ON_PACE
+    return Status.BEHIND
+
+
+@dataclass(frozen=True)
+class MonthAchievement:
+    year: int
+    month: int
+    target_cv: int | None
+    target_visits: int | None
+    actual_cv: int | None
+    actual_visits: int | None
+    actual_rate: Decimal | None
+    cv_achievement: Decimal | None
+    visits_achievement: Decimal | None
+    share_passed: Decimal
+    cv_status: Status
+    visits_status: Status
+
+
+def month_achievement(
+    *,
+    year: int,
+    month: int,
+    target_cv: int | None,
+    target_visits: int | None,
+    actual_cv: int | None,
+    actual_visits: int | None,
+    today: date,
+) -> MonthAchievement:
+    share = month_share_passed(year, month, today)
+    return MonthAchievement(
+        year=year,
+        month=month,
+        target_cv=target_cv,
+        target_visits=target_visits,
+        actual_cv=actual_cv,
+        actual_visits=actual_visits,
+        actual_rate=actual_cv_rate(actual_cv, actual_visits),
+        cv_achievement=achievement_rate(actual_cv, target_cv),
+        visits_achievement=achievement_rate(actual_visits, target_visits),
+        share_passed=share,
+        cv_status=month_status(actual_cv, target_cv, share),
+        visits_status=month_status(actual_visits, target_visits, share),
+    )
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    target: (
+        int  # the year's target up to today (the current month pro rata, rounded up)
+    )
+    actual: int
+    achievement: Decimal | None
+    year_target: int
+    projected: int | None  # the year-end at the current pace
+    projected_achievement: Decimal | None
+
+
+def year_to_date(
+    months: Sequence[MonthAchievement], *, field: str = "cv"
+) -> YearToDate:
+    """Cumulative target vs actual to date, and the year-end projected at the
+    current pace: the share of the plan reached so far, applied to the whole
+    year's target (so a seasonal plan projects seasonally)."""
+    target_key, actual_key = f"target_{field}", f"actual_{field}"
+    year_target = sum(getattr(m, target_key) or 0 for m in months)
+    target_to_date = Decimal(0)
+    actual = 0
+    for m in months:
+        if m.share_passed == 0:
+            continue
+        target_to_date += Decimal(getattr(m, target_key) or 0) * m.share_passed
+        actual += getattr(m, actual_key) or 0
+    # Pro rata targets are counts still needed: rounded up like every target.
+    target = int(target_to_date.to_integral_value(rounding="ROUND_CEILING"))
+    if target_to_date == 0:
+        projected = None
+    else:
+        projected = int(
+            (Decimal(actual) * Decimal(year_target) / target_to_date).to_integral_value(
+                rounding=ROUND_HALF_UP
+            )
+        )
+    return YearToDate(
+        target=target,
+        actual=actual,
+        achievement=achievement_rate(actual, target),
+        year_target=year_target,
+        projected=projected,
+        projected_achievement=achievement_rate(projected, year_target),
+    )
