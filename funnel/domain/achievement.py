@@ -12,6 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from funnel.domain.grid import visits_needed
 from funnel.domain.numbers import HUNDRED, rate_of
 
 ONE_PLACE = Decimal("0.1")
@@ -160,3 +161,30 @@ def year_to_date(
         projected=projected,
         projected_achievement=achievement_rate(projected, year_target),
     )
+
+
+def year_achievements(
+    months: Sequence[tuple[int, int]],
+    goals: dict[int, tuple[int | None, Decimal | None]],
+    actuals: dict[int, tuple[int | None, int | None]],
+    today: date,
+) -> list[MonthAchievement]:
+    """Each month of a fiscal year (``months``: its (calendar year, month)
+    pairs in order), target beside actual. ``goals`` give (CV数, CV率), from
+    which the target visits are derived; ``actuals`` give (CV数, 訪問数)."""
+    result = []
+    for cal_year, month in months:
+        target_cv, target_rate = goals.get(month, (None, None))
+        actual_cv, actual_visits = actuals.get(month, (None, None))
+        result.append(
+            month_achievement(
+                year=cal_year,
+                month=month,
+                target_cv=target_cv,
+                target_visits=visits_needed(target_cv, target_rate),
+                actual_cv=actual_cv,
+                actual_visits=actual_visits,
+                today=today,
+            )
+        )
+    return result

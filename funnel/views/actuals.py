@@ -12,8 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from funnel import selectors, services
 from funnel.access import member_required
-from funnel.domain.achievement import month_achievement, year_to_date
-from funnel.domain.grid import fiscal_months, visits_needed
+from funnel.domain.achievement import year_achievements, year_to_date
+from funnel.domain.grid import fiscal_months
 from funnel.forms import ActualYearForm
 from funnel.models import MAX_YEAR, MIN_YEAR
 from funnel.views.grid import year_label
@@ -36,24 +36,12 @@ class ActualRow:
 
 def achievements(account, year, goals, actual_values, today):
     """Each month of the fiscal year, target beside actual (in fiscal order)."""
-    months = []
-    for cal_year, month in fiscal_months(year, account.fiscal_year_start_month):
-        goal = goals.get(month)
-        target_cv = goal.cv_count if goal else None
-        target_visits = visits_needed(target_cv, goal.cv_rate) if goal else None
-        actual_cv, actual_visits = actual_values.get(month, (None, None))
-        months.append(
-            month_achievement(
-                year=cal_year,
-                month=month,
-                target_cv=target_cv,
-                target_visits=target_visits,
-                actual_cv=actual_cv,
-                actual_visits=actual_visits,
-                today=today,
-            )
-        )
-    return months
+    return year_achievements(
+        fiscal_months(year, account.fiscal_year_start_month),
+        {m: (g.cv_count, g.cv_rate) for m, g in goals.items()},
+        actual_values,
+        today,
+    )
 
 
 def _context(request, year, form, goals):

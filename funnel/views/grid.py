@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from funnel import selectors, services
 from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
+from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import (
     fill_all,
     fiscal_months,
@@ -395,10 +396,32 @@ def _overview(request, year, review_form, status=200):
         "events": selectors.plan_events(plan=plan),
         "actions": services.plan_actions_for(membership=request.membership, plan=plan),
         "review_form": review_form,
+        **_overview_actuals(request, year, this_year, labels),
     }
     return TemplateResponse(
         request, "funnel/goal_overview.html", context, status=status
     )
+
+
+def _overview_actuals(request, year, this_year, labels):
+    """The same target-vs-actual figures as the actuals page, for the review."""
+    actuals = selectors.actuals_by_month(account=request.account, year=year)
+    months = year_achievements(
+        fiscal_months(year, request.account.fiscal_year_start_month),
+        {f.month: (f.cv_count, f.cv_rate) for f in this_year},
+        {m: (a.cv_count, a.visits) for m, a in actuals.items()},
+        timezone.localdate(),
+    )
+    return {
+        "achievements": months,
+        "cv_to_date": year_to_date(months, field="cv"),
+        "visits_to_date": year_to_date(months, field="visits"),
+        "actual_chart": monthly_chart(
+            labels,
+            [m.target_cv for m in months],
+            second_bars=[m.actual_cv for m in months],
+        ),
+    }
 
 
 @require_POST

@@ -267,3 +267,21 @@ def test_the_actuals_export_imports_back_unchanged(marketer_client, account, tar
     )
     assert "変更はありませんでした" in response.content.decode()
     assert stored_actuals(account) == {1: (25, 2100), 7: (3, None)}
+
+
+def test_overview_shows_target_vs_actual(manager_client, account, targets):
+    MonthlyActual.objects.create(
+        account=account, year=PAST, month=1, cv_count=25, visits=2100
+    )
+    html = manager_client.get(f"/goals/{PAST}/overview/").content.decode()
+    section = html.split('id="overview-actuals"')[1].split("</table>")[0]
+    assert "125.0%" in section and "105.0%" in section and "status-achieved" in section
+    assert 'id="actual-chart-title"' in html
+    assert "実績CV数 25" in html  # the chart's bar says what it is
+    ytd = html.split('id="overview-ytd"')[1].split("</table>")[0]
+    assert ">240<" in ytd and ">25<" in ytd
+
+
+def test_grid_page_has_the_actuals_tab(marketer_client):
+    html = marketer_client.get(f"/goals/{PAST}/").content.decode()
+    assert f'href="/goals/{PAST}/actuals/"' in html
