@@ -33,3 +33,10 @@ test: install chromium
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The load test (docs/reliability.md): 50 planners saving for 2 minutes against
+# gunicorn and PostgreSQL at 127.0.0.1:5432; fails on a server error or a lost
+# update. Writes bench/loadtest/results/latest.md.
+.PHONY: loadtest
+loadtest: install
+	$(PY) bench/loadtest/run.py

@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib.auth import middleware as auth_middleware
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject
 from django_htmx.http import HttpResponseClientRedirect
@@ -48,10 +48,14 @@ class AccountMiddleware:
         )
 
 
-class IntegrityErrorMiddleware:
-    """A constraint the database enforces (a duplicate month saved twice at the
-    same instant, a value a form let through) is a friendly 409 that keeps the
-    user where they were, never a 500. The transaction has been rolled back."""
+class DatabaseErrorMiddleware:
+    """The last net under every view: a constraint the database enforces (a
+    duplicate month saved twice at the same instant, a value a form let
+    through) is a friendly 409, and any other database failure a 503 that says
+    so, never a bare 500. The transaction has been rolled back either way.
+    Over htmx nothing is swapped (the page keeps what the user typed) and the
+    page's error banner shows; views with a form catch the error themselves
+    and show it beside the form."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,11 +64,17 @@ class IntegrityErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, IntegrityError):
+        if not isinstance(exception, DatabaseError):
             return None
-        logger.warning("integrity error on %s: %s", request.path, exception)
+        conflict = isinstance(exception, IntegrityError)
+        logger.warning("database error on %s: %s", request.path, exception)
         response = TemplateResponse(
-            request, "409.html", {"back": request.path}, status=409
+            request,
+            "409.html" if conflict else "503.html",
+            {"back": request.path},
+            status=409 if conflict else 503,
         )
         response.render()
+        if getattr(request, "htmx", False):
+            response["HX-Reswap"] = "none"
         return response

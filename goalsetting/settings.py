@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "funnel.middleware.LoginRequiredMiddleware",
     "funnel.middleware.AccountMiddleware",
-    "funnel.middleware.IntegrityErrorMiddleware",
+    "funnel.middleware.DatabaseErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its response.
     "axes.middleware.AxesMiddleware",
 ]

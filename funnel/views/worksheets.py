@@ -1,11 +1,13 @@
 """The revenue worksheet (BtoBマーケティングにおける目標設定): list, edit with live
 recompute, duplicate, delete, print, and apply to the 目標設定 grid."""
 
+import logging
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,6 +29,10 @@ from funnel.models import MAX_YEAR, MIN_YEAR, Basis, Worksheet
 from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
+logger = logging.getLogger(__name__)
+SAVE_FAILED = gettext_lazy(
+    "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
+)
 
 
 def _wants_fragment(request):
@@ -129,26 +135,40 @@ def worksheet_detail(request, pk):
 def _worksheet_post(request, worksheet):
     """Save, or edit the channel rows (add, remove, move) without saving."""
     editor = WorksheetEditor(request.POST, worksheet=worksheet)
+    status = 200
     if editor.action == "save":
         if editor.is_valid():
-            saved = services.worksheet_save(
-                account=request.account,
-                worksheet=worksheet,
-                fields=editor.cleaned_fields(),
-                channels=editor.cleaned_channels(),
-                user=request.user,
-            )
-            messages.success(
-                request,
-                _("ワークシート「%(name)s」を保存しました。") % {"name": saved.name},
-            )
-            url = saved.get_absolute_url()
-            if not _wants_fragment(request):
-                return redirect(url)
-            if worksheet is None:
-                return HttpResponseClientRedirect(url)
-            worksheet = selectors.worksheet_get(account=request.account, pk=saved.pk)
-            editor = WorksheetEditor(worksheet=worksheet)
+            try:
+                saved = services.worksheet_save(
+                    account=request.account,
+                    worksheet=worksheet,
+                    fields=editor.cleaned_fields(),
+                    channels=editor.cleaned_channels(),
+                    user=request.user,
+                )
+            except DatabaseError:
+                # The transaction left nothing half-written; the form is shown
+                # again with everything the user typed.
+                logger.exception(
+                    "saving worksheet %s failed", worksheet and worksheet.pk
+                )
+                messages.error(request, SAVE_FAILED)
+                status = 503
+            else:
+                messages.success(
+                    request,
+                    _("ワークシート「%(name)s」を保存しました。")
+                    % {"name": saved.name},
+                )
+                url = saved.get_absolute_url()
+                if not _wants_fragment(request):
+                    return redirect(url)
+                if worksheet is None:
+                    return HttpResponseClientRedirect(url)
+                worksheet = selectors.worksheet_get(
+                    account=request.account, pk=saved.pk
+                )
+                editor = WorksheetEditor(worksheet=worksheet)
         else:
             messages.error(
                 request,
@@ -157,7 +177,9 @@ def _worksheet_post(request, worksheet):
                 ),
             )
     template = f"{TEMPLATE}#worksheet-form" if _wants_fragment(request) else TEMPLATE
-    return TemplateResponse(request, template, _context(request, editor, worksheet))
+    return TemplateResponse(
+        request, template, _context(request, editor, worksheet), status=status
+    )
 
 
 @require_GET

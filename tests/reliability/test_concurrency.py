@@ -198,3 +198,29 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         loser_saw = next(value for kind, value in outcomes if kind == "conflict")
         assert loser_saw == str(winner)
         assert MonthlyGoal.objects.get(account=account, month=1).cv_count == winner
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_database_failure_elsewhere_is_a_503_that_says_so(
+    marketer_client, account, htmx
+):
+    from django.db import OperationalError
+
+    from funnel.models import Worksheet
+
+    worksheet = Worksheet.objects.create(
+        account=account, name="計画", entry_date="2026-04-01"
+    )
+    headers = {"HX-Request": "true"} if htmx else {}
+    with mock.patch(
+        "funnel.services.worksheet_duplicate",
+        side_effect=OperationalError("server closed"),
+    ):
+        response = marketer_client.post(
+            f"/worksheets/{worksheet.pk}/duplicate/", headers=headers
+        )
+    assert response.status_code == 503
+    assert "データは変更されていません" in response.content.decode()
+    # Over htmx nothing is swapped: the page keeps what the user had on screen.
+    assert response.get("HX-Reswap") == ("none" if htmx else None)
+    assert Worksheet.objects.count() == 1
