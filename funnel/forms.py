@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from funnel.domain import numbers
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.grid import MONTHS, month_figures
-from funnel.models import Basis, PlanAction
+from funnel.models import MAX_YEAR, MIN_YEAR, Basis, PlanAction
 from funnel.templatetags.funnel_format import plain_decimal
 
 COUNT_MESSAGES = {
@@ -859,3 +859,41 @@ class ActualsImportForm(forms.Form):
                 % {"limit": self.size_limit(), "names": names},
                 code=error.code,
             ) from None
+
+
+YEAR_MESSAGES = dict.fromkeys(
+    ("negative", "fraction", "invalid", "too_large"),
+    _("年を数字で入力してください（例: 2026）。"),
+)
+
+
+class YearField(_ParsedField):
+    """A year, read by the one parsing policy (``domain.numbers``): ``٢٠٢٦``,
+    ``+2026`` or ``2026.0`` are refused, not read as 2026."""
+
+    parse = staticmethod(numbers.parse_count)
+    messages = YEAR_MESSAGES
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = YEAR_MESSAGES["invalid"]
+
+
+class YearForm(forms.Form):
+    """A year chosen to apply a worksheet to, or to compare it with."""
+
+    year = YearField(label=_("年"), required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].error_messages["required"] = _(
+            "反映する年を選んでください。"
+        )
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+            raise forms.ValidationError(
+                _("2000年から2100年の間で選んでください。"), code="range"
+            )
+        return year

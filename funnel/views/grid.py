@@ -5,7 +5,7 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -159,6 +159,16 @@ def _goal_grid_post(request, year):
             status, conflicts = 409, conflict.changes
         except services.YearLocked as locked:
             messages.error(request, locked.message)
+            status = 409
+        except IntegrityError:
+            # Another save of the same months won the race at the database.
+            logger.warning("saving the goals of %s hit a constraint", year)
+            messages.error(
+                request,
+                _(
+                    "同じ月がほぼ同時に保存されたため、保存できませんでした。入力内容はそのまま残っています。最新の値を確認してからもう一度保存してください。"
+                ),
+            )
             status = 409
         except DatabaseError:
             logger.exception("saving the goals of %s failed", year)

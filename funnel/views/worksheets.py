@@ -4,10 +4,9 @@ recompute, duplicate, delete, print, and apply to the 目標設定 grid."""
 import logging
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,12 +23,15 @@ from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
-from funnel.forms import WorksheetEditor, worksheet_input_of
-from funnel.models import MAX_YEAR, MIN_YEAR, Basis, Worksheet
+from funnel.forms import WorksheetEditor, YearForm, worksheet_input_of
+from funnel.models import Basis, Worksheet
 from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
 logger = logging.getLogger(__name__)
+SAVE_CONFLICT = gettext_lazy(
+    "ほぼ同時にほかの保存があったため、保存できませんでした。入力内容はそのまま残っています。もう一度保存してください。"
+)
 SAVE_FAILED = gettext_lazy(
     "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
 )
@@ -146,6 +148,12 @@ def _worksheet_post(request, worksheet):
                     channels=editor.cleaned_channels(),
                     user=request.user,
                 )
+            except IntegrityError:
+                logger.warning(
+                    "saving worksheet %s hit a constraint", worksheet and worksheet.pk
+                )
+                messages.error(request, SAVE_CONFLICT)
+                status = 409
             except DatabaseError:
                 # The transaction left nothing half-written; the form is shown
                 # again with everything the user typed.
@@ -234,21 +242,6 @@ def worksheet_print(request, pk):
     )
 
 
-class ApplyYearForm(forms.Form):
-    year = forms.IntegerField(
-        label=gettext_lazy("反映する年"), min_value=MIN_YEAR, max_value=MAX_YEAR
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["year"].error_messages.update(
-            invalid=gettext_lazy("年を数字で入力してください（例: 2026）。"),
-            min_value=gettext_lazy("2000年から2100年の間で選んでください。"),
-            max_value=gettext_lazy("2000年から2100年の間で選んでください。"),
-            required=gettext_lazy("反映する年を選んでください。"),
-        )
-
-
 @require_http_methods(["GET", "POST"])
 @editor_required
 def worksheet_apply(request, pk):
@@ -263,7 +256,7 @@ def worksheet_apply(request, pk):
     # with a message, never written.
     too_large = plan is not None and any(count > MAX_COUNT for count, _rate in plan)
     data = request.POST if request.method == "POST" else request.GET
-    year_form = ApplyYearForm(data if "year" in data else None)
+    year_form = YearForm(data if "year" in data else None)
     year = year_form.cleaned_data["year"] if year_form.is_valid() else None
     error = None
     if request.method == "POST" and year is not None and plan and not too_large:
@@ -343,7 +336,7 @@ def worksheet_actuals(request, pk):
     its plan for the same span: which stage of the funnel is short."""
     worksheet = _get_worksheet(request, pk)
     account = request.account
-    year_form = ApplyYearForm(request.GET if "year" in request.GET else None)
+    year_form = YearForm(request.GET if "year" in request.GET else None)
     year = (
         year_form.cleaned_data["year"]
         if year_form.is_valid()
