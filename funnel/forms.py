@@ -157,30 +157,52 @@ class GoalYearForm(forms.Form):
         return values
 
     def rows(self):
-        """One row per month for the template: the two bound fields and the figures."""
+        """One row per month for the template: its label, figures and two cells.
+
+        Each cell is a plain dict of display strings, built once here: the
+        page renders 24 of them, and a template's lookups on a BoundField cost
+        an exception each (Django tries ``field["value"]`` before the attribute).
+        """
         values = self.month_values()
         first_year = self.months[0][0]
         # Cells that differ from the stored values: marked as changed even
         # without JavaScript (a bulk action's preview, a refused save).
         changed = set(self.changed_data) if self.is_bound else set()
-        return [
-            GridRow(
-                figures=month_figures(month, *values[month]),
-                cv_count=self[f"cv_count_{month}"],
-                cv_rate=self[f"cv_rate_{month}"],
-                base=(
-                    self.base_text(f"cv_count_{month}"),
-                    self.base_text(f"cv_rate_{month}"),
-                ),
-                # Marks where a fiscal year crosses into the next calendar year.
-                calendar_year=year if year != first_year and month == 1 else None,
-                changed=(
-                    f"cv_count_{month}" in changed,
-                    f"cv_rate_{month}" in changed,
-                ),
+        errors = self.errors if self.is_bound else {}
+        rows = []
+        for year, month in self.months:
+            cells = {}
+            for key, name in (
+                ("cv", f"cv_count_{month}"),
+                ("rate", f"cv_rate_{month}"),
+            ):
+                field = self.fields[name]
+                if self.is_bound:
+                    value = self.data.get(name, "")
+                else:
+                    value = self.initial[name]
+                cells[key] = {
+                    "name": name,
+                    "id": f"id_{name}",
+                    "value": value,
+                    "saved": self.initial[name],
+                    "base": self.base_text(name),
+                    "label": field.label,
+                    "error": errors[name][0] if name in errors else "",
+                    "changed": name in changed,
+                }
+            rows.append(
+                GridRow(
+                    month=month,
+                    label=_month_label(month),
+                    # Marks where a fiscal year crosses into the next calendar year.
+                    calendar_year=year if year != first_year and month == 1 else None,
+                    figures=month_figures(month, *values[month]),
+                    cv=cells["cv"],
+                    rate=cells["rate"],
+                )
             )
-            for year, month in self.months
-        ]
+        return rows
 
     def preview_data(self, updates, *, blanks):
         """The submitted data with some months' cells replaced by ``updates``
@@ -200,33 +222,29 @@ class GoalYearForm(forms.Form):
         return data
 
 
-class GridRow:
-    __slots__ = ("base", "calendar_year", "changed", "cv_count", "cv_rate", "figures")
+class GridRow(dict):
+    """A month of the grid for the template: a dict, so each lookup succeeds at
+    Django's first try; ``row.figures`` works in Python too."""
 
-    def __init__(
-        self,
-        *,
-        figures,
-        cv_count,
-        cv_rate,
-        base=("", ""),
-        calendar_year=None,
-        changed=(False, False),
-    ):
-        self.figures = figures
-        self.cv_count = cv_count
-        self.cv_rate = cv_rate
-        self.base = base
-        self.calendar_year = calendar_year
-        self.changed = changed
+    __slots__ = ()
 
-    @property
-    def month(self):
-        return self.figures.month
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def _month_label(month):
     return _("%(month)d月") % {"month": month}
+
+
+def _options(bound_field):
+    selected = str(bound_field.value())
+    return [
+        {"value": value, "label": label, "selected": str(value) == selected}
+        for value, label in bound_field.field.choices
+    ]
 
 
 class GridFillForm(forms.Form):
@@ -243,6 +261,11 @@ class GridFillForm(forms.Form):
             required=_("適用する月を選んでください。"),
             invalid_choice=_("適用する月を選んでください。"),
         )
+
+    def options(self):
+        """The select's options as plain dicts: rendered by a loop, not by a
+        widget template per option (the grid page's single largest cost)."""
+        return _options(self["fill_from"])
 
 
 class WeightField(CountField):
@@ -287,6 +310,9 @@ class GridSpreadForm(forms.Form):
             self.fields[f"spread_weight_{month}"] = WeightField(
                 label=_("%(month)d月 比率") % {"month": month}
             )
+
+    def spread_by_options(self):
+        return _options(self["spread_by"])
 
     def weight_fields(self):
         """The 12 weight inputs in fiscal order, with their month."""

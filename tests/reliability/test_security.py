@@ -27,6 +27,9 @@ def _run(args, **env):
             "DEBUG",
             "DJANGO_SETTINGS_MODULE",
             "SECURE_SSL_REDIRECT",
+            # Set by the browser tests for this process (Playwright's event
+            # loop); production never has it, and the deploy check refuses it.
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
     }
     return subprocess.run(
