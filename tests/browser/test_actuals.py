@@ -1,0 +1,61 @@
+"""Entering actuals (実績) in Chromium, and seeing them against the targets."""
+
+import pytest
+from playwright.sync_api import expect
+
+from funnel.models import MonthlyActual, MonthlyGoal
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAST = 2025  # every month has passed: the statuses do not depend on today
+
+
+def test_marketer_enters_actuals_and_sees_achievement(page, account, marketer, manager):
+    for month in range(1, 13):
+        MonthlyGoal.objects.create(
+            account=account, year=PAST, month=month, cv_count=20, cv_rate=1
+        )
+    sign_in(page, "marketer")
+    page.goto(f"/goals/{PAST}/")
+    page.get_by_role("link", name="実績", exact=True).click()
+    expect(page).to_have_url(f"/goals/{PAST}/actuals/")
+    expect(page.get_by_text("暦日")).to_be_visible()  # how pace is counted is said
+
+    page.get_by_label("1月 実績CV数", exact=True).fill("２５")
+    page.get_by_label("1月 実績訪問数", exact=True).fill("2,100")
+    page.get_by_label("2月 実績CV数", exact=True).fill("10")
+    page.get_by_label("2月 実績訪問数", exact=True).fill("abc")
+    page.get_by_role("button", name="実績を保存").click()
+    # A bad value: its message beside the cell, every typed value kept, nothing stored.
+    expect(page.locator("#id_actual_visits_2-error")).to_contain_text(
+        "数値を入力してください"
+    )
+    expect(page.get_by_label("1月 実績CV数", exact=True)).to_have_value("２５")
+    expect(page.get_by_label("2月 実績訪問数", exact=True)).to_have_value("abc")
+    assert not MonthlyActual.objects.exists()
+
+    page.get_by_label("2月 実績訪問数", exact=True).fill("1,000")
+    page.get_by_role("button", name="実績を保存").click()
+    expect(page.get_by_text("実績を保存しました")).to_be_visible()
+    expect(page.locator("#cv-achievement-1")).to_have_text("125.0%")
+    expect(page.locator("#visits-achievement-1")).to_have_text("105.0%")
+    expect(page.locator("#cv-status-1")).to_have_text("達成")
+    expect(page.locator("#cv-status-2")).to_have_text("遅れ")
+    expect(page.locator("#cv-status-3")).to_have_text("未入力")
+    assert {(a.month, a.cv_count, a.visits) for a in MonthlyActual.objects.all()} == {
+        (1, 25, 2100),
+        (2, 10, 1000),
+    }
+
+    # The manager sees the same figures on the year's overview, read-only.
+    manager_page = page.context.browser.new_page(base_url=page.url.split("/goals/")[0])
+    sign_in(manager_page, "manager")
+    manager_page.goto(f"/goals/{PAST}/overview/")
+    table = manager_page.locator("#overview-actuals")
+    expect(table).to_contain_text("125.0%")
+    expect(table).to_contain_text("達成")
+    expect(manager_page.locator("#actual-chart-title")).to_be_attached()
+    manager_page.goto(f"/goals/{PAST}/actuals/")
+    expect(manager_page.get_by_label("1月 実績CV数", exact=True)).to_have_count(0)
+    manager_page.close()
