@@ -34,6 +34,18 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The performance benchmark (docs/performance.md): PostgreSQL at 127.0.0.1:5432
+# and SQLite, gunicorn + wrk + Chromium; writes bench/results/latest.md and
+# fails when a target is missed. About 6 minutes (the first run adds the data).
+.PHONY: bench wrk
+bench: install chromium wrk
+	$(PY) bench/run.py
+
+wrk:
+	@test -x /usr/bin/wrk || { \
+	  echo "Installing Debian's wrk for the benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 # The load test (docs/reliability.md): 50 planners saving for 2 minutes against
 # gunicorn and PostgreSQL at 127.0.0.1:5432; fails on a server error or a lost
 # update. Writes bench/loadtest/results/latest.md.

@@ -1,6 +1,6 @@
 """Reads. Every one that returns an account's data takes the account."""
 
-from django.db.models import CharField, DecimalField, IntegerField, Q, Value
+from django.db.models import CharField, DecimalField, IntegerField, Prefetch, Q, Value
 
 from funnel.domain.grid import fiscal_months
 from funnel.models import (
@@ -12,6 +12,7 @@ from funnel.models import (
     MonthlyGoal,
     PlanStatus,
     Worksheet,
+    WorksheetChannel,
 )
 
 HISTORY_LIMIT = 100
@@ -153,7 +154,11 @@ def account_changes(*, account, limit=HISTORY_LIMIT):
 
 
 def worksheet_list(*, account):
-    return Worksheet.objects.filter(account=account).prefetch_related("channels")
+    # The channels in display order only: ordering them by their worksheet's
+    # own ordering would make PostgreSQL scan every account's worksheets.
+    return Worksheet.objects.filter(account=account).prefetch_related(
+        Prefetch("channels", queryset=WorksheetChannel.objects.order_by("position"))
+    )
 
 
 def worksheet_get(*, account, pk):

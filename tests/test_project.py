@@ -29,7 +29,8 @@ def test_docker_compose_has_services_and_settings_variables():
     assert "migrate" in web["command"] and "gunicorn goalsetting.wsgi" in web["command"]
     assert web["depends_on"]["db"]["condition"] == "service_healthy"
     dockerfile = (ROOT / web["build"] / "Dockerfile").read_text()
-    assert "collectstatic" in dockerfile
+    # The manifest whitenoise serves from is written only with DEBUG off.
+    assert "DEBUG=0" in dockerfile and "collectstatic" in dockerfile
 
 
 def _start_django(env_overrides):

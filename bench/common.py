@@ -1,0 +1,166 @@
+"""What the benchmark's scripts share: paths, the data set's shape, who signs in,
+the endpoints measured and the targets they must meet."""
+
+import datetime
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+DATA = BENCH / "data"
+SQLITE_PATH = DATA / "bench.sqlite3"
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "goalsetting_bench"
+DATABASES = {
+    "postgresql": f"{PG_SERVER}/{PG_DATABASE}",
+    "sqlite": f"sqlite:///{SQLITE_PATH}",
+}
+
+PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-pass-2026")
+
+# The large data set: 1,000 accounts, each with three members, ten fiscal years
+# of monthly goals with their review state and history, and five worksheets of
+# ten channels. Every other account starts its fiscal year in April, as most
+# Japanese companies do; the signed-in one does (the heavier grid query).
+ACCOUNTS = 1000
+ACCOUNT_NAME = "ベンチ商事 {:04d}"
+ROLES = ("admin", "marketer", "manager")
+USERNAME = "b{:04d}-{}"
+WORKSHEETS_PER_ACCOUNT = 5
+CHANNELS_PER_WORKSHEET = 10
+YEARS = 10
+BENCH_ACCOUNT = 500
+BENCH_USER = USERNAME.format(BENCH_ACCOUNT, "marketer")
+# The year the grid is read, recomputed and saved; a draft, so saves are allowed.
+YEAR = datetime.date.today().year
+FIRST_YEAR = YEAR - YEARS + 1
+
+
+def fiscal_start(number):
+    return 4 if number % 2 == 0 else 1
+
+
+def django_env(database_url, secret_key):
+    """The production settings (DEBUG off), served over plain HTTP on loopback."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "goalsetting.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secret_key,
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def setup_django():
+    """For the scripts run as ``python bench/<script>.py`` with django_env()."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goalsetting.settings")
+    import django
+
+    django.setup()
+
+
+# --- what is measured -------------------------------------------------------
+
+# The worksheet recompute as the page sends it: every field of the seed's worked
+# example and ten channels, HX-Request set.
+WORKSHEET_FIELDS = {
+    "name": "2026年度 計画",
+    "entry_date": f"{YEAR}-04-01",
+    "basis": "monthly",
+    "total_revenue": "50,000,000",
+    "web_revenue": "12,000,000",
+    "unit_price": "4,000,000",
+    "win_rate": "30",
+    "opportunity_rate": "25",
+    "cv_rate": "1",
+}
+
+
+def worksheet_query():
+    data = dict(WORKSHEET_FIELDS)
+    data["channels-TOTAL_FORMS"] = str(CHANNELS_PER_WORKSHEET)
+    data["channels-INITIAL_FORMS"] = "0"
+    for index in range(CHANNELS_PER_WORKSHEET):
+        prefix = f"channels-{index}-"
+        data[prefix + "name"] = f"チャネル{index + 1}"
+        if index % 3:
+            data[prefix + "online"] = "on"
+        data[prefix + "meetings"] = str(index + 2)
+        data[prefix + "meeting_rate"] = "25"
+    return data
+
+
+def save_body(n):
+    """A full 12-month save whose 24 values all differ from the previous one's
+    (``n`` is unique per request), so no save is a no-op. bench/save.lua builds
+    the same body in Lua."""
+    data = {"action": "save"}
+    for month in range(1, 13):
+        value = n * 12 + month
+        rate = value % 9999 + 1
+        data[f"cv_count_{month}"] = str(value)
+        data[f"cv_rate_{month}"] = f"{rate // 100}.{rate % 100:02d}"
+    return data
+
+
+def endpoints(worksheet_pk):
+    """name -> (label, method, path, query, HX-Request, expected status, marker)."""
+    from urllib.parse import urlencode
+
+    grid = f"/goals/{YEAR}/"
+    return {
+        "healthz": ("/healthz (reference)", "GET", "/healthz", "", False, 200, "ok"),
+        "grid": ("grid page", "GET", grid, "", False, 200, 'id="grid-form"'),
+        "grid_recompute": (
+            "grid recompute (htmx)",
+            "GET",
+            f"{grid}recompute/",
+            "cv_count_1=20&cv_rate_1=1",
+            True,
+            200,
+            'id="visits-1" hx-swap-oob="true">2,000<',
+        ),
+        "save": ("12-month save (POST)", "POST", grid, "", False, 302, ""),
+        "worksheet": (
+            "worksheet page",
+            "GET",
+            f"/worksheets/{worksheet_pk}/",
+            "",
+            False,
+            200,
+            'id="worksheet-form"',
+        ),
+        "worksheet_recompute": (
+            "worksheet recompute (htmx)",
+            "GET",
+            "/worksheets/recompute/",
+            urlencode(worksheet_query()),
+            True,
+            200,
+            'id="result-visits"',
+        ),
+    }
+
+
+# On PostgreSQL: throughput as a share of /healthz's, SQL statements a request,
+# peak memory of a worker.
+RATIO_TARGETS = {
+    "grid": 0.20,
+    "grid_recompute": 0.70,
+    "worksheet": 0.15,
+    "worksheet_recompute": 0.60,
+    "save": 0.10,
+}
+QUERY_TARGETS = {"grid": 4, "grid_recompute": 3, "save": 6}
+RSS_TARGET_MB = 90
+TRANSFER_TARGET_KB = 60
+ONE_YEAR = 31_536_000
+BROWSER_P95_TARGET_MS = 250
