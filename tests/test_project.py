@@ -9,7 +9,15 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from funnel.models import Account, Membership, MonthlyGoal, Role
+from funnel.models import (
+    Account,
+    Membership,
+    MonthlyActual,
+    MonthlyGoal,
+    Role,
+    Worksheet,
+    WorksheetChannel,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +89,9 @@ def test_seed_demo_creates_accounts_users_and_goals_and_is_idempotent(capsys):
     }
     assert Membership.objects.get(user__username="outsider").account == other
     assert MonthlyGoal.objects.filter(account=demo).count() == 24
+    worksheet = Worksheet.objects.get(account=demo)
+    assert worksheet.channels.count() == 3
+    assert MonthlyActual.objects.filter(account=demo).count() == 12
     snapshot = (
         list(
             MonthlyGoal.objects.values_list(
@@ -89,6 +100,13 @@ def test_seed_demo_creates_accounts_users_and_goals_and_is_idempotent(capsys):
         ),
         list(Membership.objects.values_list("user", "account", "role")),
         list(Account.objects.values_list("id", "name")),
+        list(Worksheet.objects.values_list()),
+        list(WorksheetChannel.objects.values_list()),
+        list(
+            MonthlyActual.objects.values_list(
+                "account", "year", "month", "cv_count", "visits"
+            )
+        ),
     )
     from django.contrib.auth import get_user_model
 
@@ -103,6 +121,13 @@ def test_seed_demo_creates_accounts_users_and_goals_and_is_idempotent(capsys):
         ),
         list(Membership.objects.values_list("user", "account", "role")),
         list(Account.objects.values_list("id", "name")),
+        list(Worksheet.objects.values_list()),
+        list(WorksheetChannel.objects.values_list()),
+        list(
+            MonthlyActual.objects.values_list(
+                "account", "year", "month", "cv_count", "visits"
+            )
+        ),
     )
     assert passwords == dict(
         get_user_model().objects.values_list("username", "password")
