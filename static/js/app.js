@@ -38,6 +38,10 @@
     refresh(document);
     gridSwapped();
   });
+  // The undo is armed as soon as the new form is in the page (afterSwap): the
+  // values and the focus are already there, and a Ctrl+Z may come before
+  // htmx settles. gridSwapped() acts once per form, so settling again is a no-op.
+  document.addEventListener("htmx:afterSwap", gridSwapped);
   document.addEventListener("htmx:afterSettle", function () {
     refresh(document);
     gridSwapped();
