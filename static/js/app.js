@@ -98,6 +98,7 @@
   var undoValues = null;   // every text input of the grid form before the last bulk action
   var pendingValues = null; // taken when a bulk button submits, kept if the server applied it
   var typedSinceBulk = false;
+  var recomputeWaiting = false; // a recompute held back while the form was posted
   var posting = false;
   var gridForm = null;     // the form element last seen, to notice a swap
   var lastCellId = null;   // the grid cell last entered, to return to after 元に戻す
@@ -359,12 +360,20 @@
       if (body && window.htmx) window.htmx.trigger(body, "htmx:abort");
     } else if (elt.id === "grid-body" && posting) {
       event.preventDefault();
+      // Typed while the post was answered: recompute once it has been.
+      recomputeWaiting = true;
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     // After a swap the event comes again from a parent: ask the request.
     var config = event.detail.requestConfig;
-    if (config && config.elt && config.elt.id === "grid-form") posting = false;
+    if (!(config && config.elt && config.elt.id === "grid-form")) return;
+    posting = false;
+    if (recomputeWaiting) {
+      recomputeWaiting = false;
+      var body = document.getElementById("grid-body");
+      if (body && window.htmx) window.htmx.trigger(body, "input");
+    }
   });
 
   function gridSwapped() {
