@@ -219,7 +219,7 @@ def main():
 
     user = get_user_model().objects.get(username=common.BENCH_USER)
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="funnel.backends.MemberBackend")
     results = {"vendor": connection.vendor, "endpoints": {}}
     for name, spec in common.endpoints(args.worksheet_pk).items():
         call = Caller(client, spec)

@@ -41,11 +41,16 @@ class AccountMiddleware:
         return self.get_response(request)
 
     def _membership(self, request):
-        if not request.user.is_authenticated:
+        user = request.user
+        if not user.is_authenticated:
             return None
-        return selectors.membership_for(
-            user=request.user, account_id=request.session.get(self.SESSION_KEY)
-        )
+        account_id = request.session.get(self.SESSION_KEY)
+        # A user that funnel.backends loaded from the session comes with their
+        # memberships; one that has just signed in does not.
+        memberships = getattr(user, "active_memberships", None)
+        if memberships is None:
+            return selectors.membership_for(user=user, account_id=account_id)
+        return selectors.membership_choose(memberships, account_id=account_id)
 
 
 class DatabaseErrorMiddleware:

@@ -31,6 +31,15 @@ def membership_for(*, user, account_id=None):
     return memberships.order_by("account__name", "account_id").first()
 
 
+def membership_choose(memberships, *, account_id=None):
+    """membership_for() over memberships already loaded (funnel.backends):
+    the chosen account's if it is among them, else the first."""
+    for membership in memberships:
+        if membership.account_id == account_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
 def memberships_of(*, user):
     """Every active account the user can work in, for the account switcher."""
     return list(

@@ -133,7 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, loading the user's memberships with the user.
+    "funnel.backends.MemberBackend",
 ]
 
 # Sign-in throttling (django-axes): 5 failures for one username from one
@@ -171,6 +172,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Database sessions, read with one hand-written statement (funnel/sessions.py).
+SESSION_ENGINE = "funnel.sessions"
 
 # Security. Behind TLS in production; SECURE_SSL_REDIRECT=0 serves the
 # production settings over plain HTTP on loopback (benchmark, tests).
