@@ -1,8 +1,11 @@
 """Forms: turn what users type into domain values through ``domain.numbers``,
 and its error codes into Japanese messages."""
 
+from functools import lru_cache
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from funnel.domain import numbers
@@ -100,20 +103,20 @@ class GoalYearForm(forms.Form):
     def __init__(self, *args, goals=None, months=None, **kwargs):
         # months: the (calendar year, month) pairs of the fiscal year, in order.
         self.months = months or tuple((None, month) for month in MONTHS)
+        # goals: the stored {month: (cv_count, cv_rate)} (selectors.goal_year).
         self.goals = goals = goals or {}
         initial = {}
         for month in MONTHS:
-            goal = goals.get(month)
-            initial[f"cv_count_{month}"] = count_text(goal and goal.cv_count)
-            initial[f"cv_rate_{month}"] = rate_text(goal and goal.cv_rate)
+            cv_count, cv_rate = goals.get(month, (None, None))
+            initial[f"cv_count_{month}"] = count_text(cv_count)
+            initial[f"cv_rate_{month}"] = rate_text(cv_rate)
         super().__init__(*args, initial=initial, **kwargs)
         for month in MONTHS:
-            self.fields[f"cv_count_{month}"] = CountField(
-                label=_("%(month)d月 CV数") % {"month": month}
-            )
-            self.fields[f"cv_rate_{month}"] = RateField(
-                label=_("%(month)d月 CV率") % {"month": month}
-            )
+            for name, field in (
+                (f"cv_count_{month}", CountField),
+                (f"cv_rate_{month}", RateField),
+            ):
+                self.fields[name] = field(label=_cell_label(name))
 
     def month_values(self):
         """{month: (cv_count, cv_rate)}: cleaned input when bound (None where a
@@ -124,12 +127,7 @@ class GoalYearForm(forms.Form):
             return {
                 m: (data.get(f"cv_count_{m}"), data.get(f"cv_rate_{m}")) for m in MONTHS
             }
-        return {
-            m: (goal.cv_count, goal.cv_rate)
-            if (goal := self.goals.get(m))
-            else (None, None)
-            for m in MONTHS
-        }
+        return {m: self.goals.get(m, (None, None)) for m in MONTHS}
 
     def base_text(self, name):
         """The value a cell had when the page was loaded: posted back with the
@@ -157,51 +155,30 @@ class GoalYearForm(forms.Form):
         return values
 
     def rows(self):
-        """One row per month for the template: its label, figures and two cells.
-
-        Each cell is a plain dict of display strings, built once here: the
-        page renders 24 of them, and a template's lookups on a BoundField cost
-        an exception each (Django tries ``field["value"]`` before the attribute).
-        """
+        """One row per month for the template: its label, figures and two cells
+        (plain dicts of display strings: see grid_row())."""
+        if not self.is_bound:
+            return stored_rows(self.goals, self.months)
         values = self.month_values()
-        first_year = self.months[0][0]
         # Cells that differ from the stored values: marked as changed even
         # without JavaScript (a bulk action's preview, a refused save).
-        changed = set(self.changed_data) if self.is_bound else set()
-        errors = self.errors if self.is_bound else {}
+        changed = set(self.changed_data)
+        errors = self.errors
         rows = []
         for year, month in self.months:
-            cells = {}
-            for key, name in (
-                ("cv", f"cv_count_{month}"),
-                ("rate", f"cv_rate_{month}"),
-            ):
-                field = self.fields[name]
-                if self.is_bound:
-                    value = self.data.get(name, "")
-                else:
-                    value = self.initial[name]
-                cells[key] = {
-                    "name": name,
-                    "id": f"id_{name}",
-                    "value": value,
-                    "saved": self.initial[name],
-                    "base": self.base_text(name),
-                    "label": field.label,
-                    "error": errors[name][0] if name in errors else "",
-                    "changed": name in changed,
-                }
-            rows.append(
-                GridRow(
-                    month=month,
-                    label=_month_label(month),
-                    # Marks where a fiscal year crosses into the next calendar year.
-                    calendar_year=year if year != first_year and month == 1 else None,
-                    figures=month_figures(month, *values[month]),
-                    cv=cells["cv"],
-                    rate=cells["rate"],
+            cells = []
+            for name in (f"cv_count_{month}", f"cv_rate_{month}"):
+                cells.append(
+                    grid_cell(
+                        name,
+                        value=self.data.get(name, ""),
+                        saved=self.initial[name],
+                        base=self.base_text(name),
+                        error=errors[name][0] if name in errors else "",
+                        changed=name in changed,
+                    )
                 )
-            )
+            rows.append(grid_row(self.months, year, month, values[month], *cells))
         return rows
 
     def preview_data(self, updates, *, blanks):
@@ -222,6 +199,90 @@ class GoalYearForm(forms.Form):
         return data
 
 
+def grid_cell(name, *, value, saved, base, error="", changed=False):
+    """One input of the grid as display strings: a dict, so that each template
+    lookup succeeds at Django's first try (a BoundField costs an exception)."""
+    return {
+        "name": name,
+        "id": f"id_{name}",
+        "value": value,
+        "saved": saved,
+        "base": base,
+        "label": _cell_label(name),
+        "error": error,
+        "changed": changed,
+    }
+
+
+def grid_row(months, year, month, values, cv, rate):
+    return GridRow(
+        month=month,
+        label=_month_label(month),
+        # Marks where a fiscal year crosses into the next calendar year.
+        calendar_year=year if year != months[0][0] and month == 1 else None,
+        figures=month_figures(month, *values),
+        cv=cv,
+        rate=rate,
+    )
+
+
+def stored_rows(goals, months):
+    """The grid's rows showing the stored goals ({month: (cv_count, cv_rate)}),
+    as the page first shows them: no form is built, nothing is parsed."""
+    rows = []
+    for year, month in months:
+        values = goals.get(month, (None, None))
+        texts = count_text(values[0]), rate_text(values[1])
+        cells = [
+            grid_cell(name, value=text, saved=text, base=text)
+            for name, text in zip(
+                (f"cv_count_{month}", f"cv_rate_{month}"), texts, strict=True
+            )
+        ]
+        rows.append(grid_row(months, year, month, values, *cells))
+    return rows
+
+
+_COUNT_CELL = CountField()
+_RATE_CELL = RateField()
+
+
+def read_cell(field, text):
+    """(value, message) of one typed cell, as the form's field cleans it: the
+    same Field class and messages, without building a 24-field form."""
+    if text == "":
+        return None, ""
+    try:
+        return field.clean(text), ""
+    except forms.ValidationError as error:
+        return None, error.messages[0]
+
+
+def typed_rows(data, months):
+    """The grid's rows for what is being typed (the live recompute): figures
+    and messages only, read cell by cell. Most cells arrive empty or not at
+    all, so those are told apart first, cheaply."""
+    rows = []
+    for _year, month in months:
+        cells, values = [], []
+        for field, name in (
+            (_COUNT_CELL, f"cv_count_{month}"),
+            (_RATE_CELL, f"cv_rate_{month}"),
+        ):
+            value, error = read_cell(field, data[name]) if name in data else (None, "")
+            values.append(value)
+            cells.append({"id": f"id_{name}", "error": error})
+        rows.append(
+            GridRow(
+                month=month,
+                figures=month_figures(month, *values),
+                cv=cells[0],
+                rate=cells[1],
+            )
+        )
+    return rows
+
+
 class GridRow(dict):
     """A month of the grid for the template: a dict, so each lookup succeeds at
     Django's first try; ``row.figures`` works in Python too."""
@@ -236,7 +297,23 @@ class GridRow(dict):
 
 
 def _month_label(month):
-    return _("%(month)d月") % {"month": month}
+    return _labels(get_language())[month]
+
+
+def _cell_label(name):
+    return _labels(get_language())[name]
+
+
+@lru_cache(maxsize=16)
+def _labels(language):
+    """The grid's 36 labels in the active language (``language`` is its code,
+    the cache's key): the page shows each of them on every view."""
+    labels = {}
+    for month in MONTHS:
+        labels[month] = _("%(month)d月") % {"month": month}
+        labels[f"cv_count_{month}"] = _("%(month)d月 CV数") % {"month": month}
+        labels[f"cv_rate_{month}"] = _("%(month)d月 CV率") % {"month": month}
+    return labels
 
 
 def _options(bound_field):

@@ -1,7 +1,10 @@
 """Reads. Every one that returns an account's data takes the account."""
 
-from django.db.models import CharField, DecimalField, IntegerField, Prefetch, Q, Value
+from functools import cache
 
+from django.db.models import Prefetch, Q
+
+from funnel import sql
 from funnel.domain.grid import fiscal_months
 from funnel.models import (
     ChangeKind,
@@ -78,37 +81,40 @@ def goals_by_month(*, account, year):
     }
 
 
-def goal_year(*, account, year):
-    """The fiscal year's goals as {month: MonthlyGoal} and its review plan, in
-    one query: the grid page reads both on every view, and a round trip costs
-    more than the rows. The plan comes back as the row with month 0."""
-    goals = (
-        MonthlyGoal.objects.filter(
-            fiscal_year_q(account=account, year=year), account=account
-        )
-        .annotate(plan_status=Value(None, output_field=CharField()))
-        .values_list("month", "cv_count", "cv_rate", "plan_status")
-        .order_by()
+@cache
+def _goal_year_select():
+    goal, plan = MonthlyGoal, GoalYearPlan
+    g = {name: sql.quoted(goal, name) for name in ("account", "year", "month")}
+    p = {name: sql.quoted(plan, name) for name in ("account", "year", "id")}
+    # The months of a fiscal year starting in month s: year Y from month s,
+    # and year Y+1 before month s (none when s is January).
+    return sql.Select(
+        f"SELECT {g['month']}, {sql.quoted(goal, 'cv_count')}, "  # noqa: S608 - names from the models, values as parameters
+        f"{sql.quoted(goal, 'cv_rate')}, NULL FROM {sql.quoted(goal)} "
+        f"WHERE {g['account']} = %s AND (({g['year']} = %s AND {g['month']} >= %s) "
+        f"OR ({g['year']} = %s AND {g['month']} < %s)) "
+        f"UNION ALL SELECT 0, {p['id']}, NULL, {sql.quoted(plan, 'status')} "
+        f"FROM {sql.quoted(plan)} WHERE {p['account']} = %s AND {p['year']} = %s",
+        [None, None, (goal, "cv_rate"), None],
     )
-    plan_row = (
-        GoalYearPlan.objects.filter(account=account, year=year)
-        .annotate(
-            row_month=Value(0, output_field=IntegerField()),
-            no_rate=Value(
-                None, output_field=DecimalField(max_digits=5, decimal_places=2)
-            ),
-        )
-        .values_list("row_month", "id", "no_rate", "status")
-        .order_by()
+
+
+def goal_year(*, account, year):
+    """The fiscal year's goals as {month: (cv_count, cv_rate)} and its review
+    plan, in one statement: the grid page reads both on every view, and a round
+    trip costs more than the rows. The plan comes back as the row with month 0.
+    The goals are plain values, not model instances: building twelve of those
+    cost more than the statement."""
+    start = account.fiscal_year_start_month
+    rows = _goal_year_select().rows(
+        [account.pk, year, start, year + 1, start, account.pk, year]
     )
     goals_by_month, plan = {}, None
-    for month, number, rate, status in goals.union(plan_row, all=True).order_by():
+    for month, number, rate, status in rows:
         if month == 0:
             plan = GoalYearPlan(pk=number, account=account, year=year, status=status)
         else:
-            goals_by_month[month] = MonthlyGoal(
-                account=account, month=month, cv_count=number, cv_rate=rate
-            )
+            goals_by_month[month] = (number, rate)
     if plan is None:
         plan = GoalYearPlan(account=account, year=year, status=PlanStatus.DRAFT)
     return goals_by_month, plan

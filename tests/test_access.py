@@ -7,6 +7,10 @@ objects the URLs name); a marketer and an admin of account B; and a member
 of a deactivated account. Statuses: 200, 302 (a redirect the request earned),
 LOGIN (302 to sign-in, or HX-Redirect for htmx), 403, 404, 405.
 
+The live recomputes are calculators: numbers in, numbers out, nothing of any
+account read or written, no session; every visitor gets the same answer, and
+``test_calculators_touch_no_database`` holds them to it.
+
 The URLs are enumerated from the resolver: a URL added without a row here
 fails ``test_every_url_is_in_the_matrix``. Django's admin (``admin:``) is the
 site operators' and is checked for staff-only access separately.
@@ -64,6 +68,7 @@ OBJECT_EDITOR_READ = statuses(LOGIN, 200, 403, 200, 404, 404, 403)
 OBJECT_EDITOR_WRITE = statuses(LOGIN, 302, 403, 302, 404, 404, 403)
 ADMIN_READ = statuses(LOGIN, 403, 403, 200, 403, 200, 403)
 ADMIN_OBJECT_WRITE = statuses(LOGIN, 403, 403, 302, 403, 404, 403)
+CALCULATOR = statuses(*[200] * 7)
 
 WORKSHEET_POST = {
     "action": "save",
@@ -130,7 +135,7 @@ MATRIX = {
     "funnel:goal-grid-current": Case("/goals/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
     "funnel:goal-grid": Case("/goals/{year}/", MEMBER_READ, EDITOR_WRITE, GRID_POST),
     "funnel:goal-recompute": Case(
-        "/goals/{year}/recompute/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN, htmx=True
+        "/goals/{year}/recompute/", CALCULATOR, NOT_ALLOWED, htmx=True
     ),
     "funnel:goal-overview": Case(
         "/goals/{year}/overview/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
@@ -361,6 +366,31 @@ def test_access(world, name, role, method, htmx):
     if role.startswith("other_") or role in ("inactive", "anonymous"):
         # Whatever they may do in their own account, account A is untouched.
         assert account_a_snapshot(world["account"]) == before_a
+
+
+CALCULATORS = {
+    "funnel:goal-recompute": {"cv_count_1": "20", "cv_rate_1": "1", "cv_rate_2": "x"},
+}
+
+
+@pytest.mark.parametrize("name", CALCULATORS)
+def test_calculators_touch_no_database(world, name, django_assert_num_queries):
+    """The same figures for every visitor, signed in or not, from no query:
+    nothing of an account can reach the answer, and no session is opened."""
+    answers = set()
+    for role in ROLES:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(world["users"][role])
+        path = _fill(MATRIX[name].path, world)
+        with django_assert_num_queries(0):
+            response = client.get(
+                path, CALCULATORS[name], headers={"HX-Request": "true"}
+            )
+        assert response.status_code == 200, role
+        assert "Set-Cookie" not in str(response.headers), role
+        answers.add(response.content)
+    assert len(answers) == 1
 
 
 def test_posted_account_status_and_version_fields_are_ignored(world):

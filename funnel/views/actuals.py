@@ -35,10 +35,11 @@ class ActualRow:
 
 
 def achievements(account, year, goals, actual_values, today):
-    """Each month of the fiscal year, target beside actual (in fiscal order)."""
+    """Each month of the fiscal year, target beside actual (in fiscal order);
+    ``goals`` as selectors.goal_year gives them."""
     return year_achievements(
         fiscal_months(year, account.fiscal_year_start_month),
-        {m: (g.cv_count, g.cv_rate) for m, g in goals.items()},
+        goals,
         actual_values,
         today,
     )

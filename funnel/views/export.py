@@ -23,14 +23,14 @@ from funnel.views.grid import year_label
 def _year_goals(request, year):
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise Http404
-    return selectors.goals_by_month(account=request.account, year=year)
+    goals, _plan = selectors.goal_year(account=request.account, year=year)
+    return goals
 
 
 def _year_grid(request, year, goals):
     account = request.account
     months = fiscal_months(year, account.fiscal_year_start_month)
-    values = {month: (goal.cv_count, goal.cv_rate) for month, goal in goals.items()}
-    return exports.goal_grid(months, values)
+    return exports.goal_grid(months, goals)
 
 
 def _file_response(content, content_type, filename, fallback):

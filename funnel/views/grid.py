@@ -4,21 +4,24 @@ overview for the manager's review, and its change history."""
 import logging
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from funnel import selectors, services
+from funnel import markup, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
 from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import (
+    MONTHS,
     fill_all,
     fiscal_months,
     month_figures,
@@ -34,6 +37,8 @@ from funnel.forms import (
     GridFillForm,
     GridSpreadForm,
     PlanReviewForm,
+    stored_rows,
+    typed_rows,
 )
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
 
@@ -96,19 +101,29 @@ def _tool_forms(request, year, action=None):
     return fill, spread
 
 
-def _context(request, year, form, plan, tools=None):
-    rows = form.rows()
-    fill, spread = tools or _tool_forms(request, year)
+def _context(request, year, rows, plan, tools=None, edited=True):
+    """The page's context. ``tools`` are the bulk-input forms of a POST; on a
+    GET they are unbound and the same for every year with the same fiscal
+    months, so the template renders them from its fragment cache and the
+    forms are only built if it misses."""
+    if tools is None:
+        forms = SimpleLazyObject(lambda: _tool_forms(request, year))
+        fill = SimpleLazyObject(lambda: forms[0])
+        spread = SimpleLazyObject(lambda: forms[1])
+    else:
+        fill, spread = tools
     return {
         **_nav(request, year),
-        "form": form,
+        "edited": edited,
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
         "plan": plan,
         "can_edit": request.membership.can_edit and not plan.is_locked,
         "fill_form": fill,
         "spread_form": spread,
-        "spread_open": spread.is_bound,
+        "tools_pristine": tools is None,
+        "spread_open": tools is not None and spread.is_bound,
+        "fiscal_start": request.account.fiscal_year_start_month,
         "last_year_label": year_label(request.account, year - 1),
     }
 
@@ -127,8 +142,10 @@ def goal_grid(request, year):
     if request.method == "POST":
         return _goal_grid_post(request, year)
     goals, plan = selectors.goal_year(account=request.account, year=year)
-    form = _form(request, year, goals=goals)
-    return TemplateResponse(request, TEMPLATE, _context(request, year, form, plan))
+    rows = stored_rows(goals, _months(request, year))
+    return TemplateResponse(
+        request, TEMPLATE, _context(request, year, rows, plan, edited=False)
+    )
 
 
 BULK_ACTIONS = ("fill_all", "copy_previous", "spread")
@@ -317,7 +334,11 @@ def _spread(request, year, form, spread_form):
 def _render_form(
     request, year, form, plan, keep_inputs=False, conflicts=None, tools=None, bulk=""
 ):
-    context = _context(request, year, form, plan, tools=tools)
+    if tools is None and request.method == "POST":
+        tools = _tool_forms(request, year)
+    context = _context(
+        request, year, form.rows(), plan, tools=tools, edited=form.is_bound
+    )
     context["conflicts"] = conflicts
     # Tells the page's script which bulk action changed the inputs, so that
     # it offers 元に戻す.
@@ -330,21 +351,26 @@ def _render_form(
     return TemplateResponse(request, template, context)
 
 
+CALENDAR_MONTHS = tuple((None, month) for month in MONTHS)
+
+
+@login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-@member_required
 def goal_recompute(request, year):
     """As the user types: every month's visits, the totals and the messages, as
-    out-of-band fragments. Nothing is saved. The inputs are never swapped."""
+    out-of-band fragments. Nothing is saved. The inputs are never swapped.
+
+    A calculator: numbers in, numbers out. It reads no account's data and
+    writes nothing, so it needs no sign-in, no session and no database, and
+    answers as fast as a view that does nothing (docs/performance.md); the
+    access matrix checks that it touches the database for nobody."""
     _check_year(year)
     if not request.htmx:
         return redirect("funnel:goal-grid", year=year)
-    form = _form(request, year, request.GET)
-    rows = form.rows()
-    return TemplateResponse(
-        request,
-        f"{TEMPLATE}#computed",
-        {"rows": rows, "totals": year_totals([row.figures for row in rows])},
+    rows = typed_rows(request.GET, CALENDAR_MONTHS)
+    return HttpResponse(
+        markup.computed(rows, year_totals([row.figures for row in rows]))
     )
 
 

@@ -577,10 +577,16 @@ def test_expired_session_sends_the_browser_to_sign_in_not_into_a_cell(
 
     page.on("dialog", leave)
 
-    page.context.clear_cookies()
-    with page.expect_response(lambda r: "/recompute/" in r.url) as recompute:
-        count_input(page, 1).fill("20")
-    redirect_to = recompute.value.headers.get("hx-redirect", "")
+    # The session ends (its cookie is gone; the CSRF cookie lasts a year).
+    page.context.clear_cookies(name="sessionid")
+    # The live figures need no session (a calculator): they keep coming.
+    count_input(page, 1).fill("20")
+    rate_input(page, 1).fill("1")
+    expect(page.locator("#visits-1")).to_have_text("2,000")
+    # 保存 does: the whole browser goes to sign-in, never a form in a cell.
+    with page.expect_response(lambda r: r.request.method == "POST") as save:
+        button(page, "保存").click()
+    redirect_to = save.value.headers.get("hx-redirect", "")
     assert redirect_to.startswith("/accounts/login/?next="), redirect_to
 
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))

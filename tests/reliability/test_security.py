@@ -142,10 +142,10 @@ def test_hostile_next_never_reaches_location(client, marketer, target):
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
 def test_hostile_paths_never_reach_hx_redirect(client, account, target):
     response = client.get(
-        f"/goals/2026/recompute/?next={target}", headers={"HX-Request": "true"}
+        f"/goals/2026/history/?next={target}", headers={"HX-Request": "true"}
     )
     assert response["HX-Redirect"].startswith(
-        "/accounts/login/?next=/goals/2026/recompute/"
+        "/accounts/login/?next=/goals/2026/history/"
     )
 
 

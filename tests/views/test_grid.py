@@ -222,9 +222,29 @@ def test_page_varies_on_htmx_and_history_restore_gets_whole_page(marketer_client
 
 
 def test_expired_session_htmx_request_redirects_browser(client, account):
-    response = client.get("/goals/2026/recompute/", headers={"HX-Request": "true"})
+    response = client.get("/goals/2026/history/", headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/accounts/login/?next=/goals/2026/recompute/"
+    assert response["HX-Redirect"] == "/accounts/login/?next=/goals/2026/history/"
+
+
+def test_recompute_is_a_calculator_without_session_or_database(
+    client, django_assert_num_queries
+):
+    """Numbers in, numbers out: the same answer signed in or not, with no
+    query, no session and no cookie (typing on after the session expired
+    keeps working; the save is what asks to sign in again)."""
+    with django_assert_num_queries(0):
+        response = client.get(
+            "/goals/2026/recompute/",
+            {"cv_count_1": "20", "cv_rate_1": "1", "cv_count_2": "-1"},
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<span id="visits-1" hx-swap-oob="true">2,000</span>' in html
+    assert "マイナスの値は入力できません" in html
+    assert not response.cookies
+    assert "Cookie" not in response["Vary"]
 
 
 def _fill_years(account, years):

@@ -1,0 +1,128 @@
+"""The hand-written reads (funnel/sql.py and its users) against the ORM queries
+they replace: the same rows, the same types, on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from funnel import selectors
+from funnel.backends import MemberBackend, user_with_memberships
+from funnel.models import Account, GoalYearPlan, Membership, MonthlyGoal, Role
+from funnel.sessions import SessionStore
+from tests.conftest import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.fields}
+
+
+def test_user_with_memberships_is_the_orm_user_with_membership_for():
+    first = Account.objects.create(name="B社")
+    second = Account.objects.create(name="A社", fiscal_year_start_month=4)
+    gone = Account.objects.create(name="休止社", is_active=False)
+    user = make_member("planner", first, Role.MARKETER)
+    Membership.objects.create(user=user, account=second, role=Role.ADMIN)
+    Membership.objects.create(user=user, account=gone, role=Role.ADMIN)
+    user.last_login = timezone.now()
+    user.save()
+
+    loaded = user_with_memberships(user.pk)
+
+    assert _fields(loaded) == _fields(get_user_model().objects.get(pk=user.pk))
+    assert timezone.is_aware(loaded.date_joined)
+    expected = list(
+        Membership.objects.filter(user=user, account__is_active=True)
+        .select_related("account")
+        .order_by("account__name", "account_id")
+    )
+    assert [_fields(m) for m in loaded.active_memberships] == [
+        _fields(m) for m in expected
+    ]
+    assert [_fields(m.account) for m in loaded.active_memberships] == [
+        _fields(m.account) for m in expected
+    ]
+    assert all(m.user is loaded for m in loaded.active_memberships)
+    for account_id in (None, first.pk, second.pk, gone.pk, 10_000):
+        assert selectors.membership_choose(
+            loaded.active_memberships, account_id=account_id
+        ) == selectors.membership_for(user=user, account_id=account_id)
+
+
+def test_a_user_without_an_active_membership_still_loads():
+    gone = Account.objects.create(name="休止社", is_active=False)
+    user = make_member("alone", gone, Role.MARKETER)
+    loaded = user_with_memberships(user.pk)
+    assert loaded.pk == user.pk
+    assert loaded.active_memberships == []
+    assert user_with_memberships(user.pk + 1000) is None
+
+
+def test_backend_refuses_an_inactive_user():
+    account = Account.objects.create(name="A社")
+    user = make_member("left", account, Role.MARKETER)
+    assert MemberBackend().get_user(user.pk).pk == user.pk
+    user.is_active = False
+    user.save()
+    assert MemberBackend().get_user(user.pk) is None
+
+
+def test_session_reads_as_djangos():
+    session = SessionStore()
+    session["funnel_account_id"] = 7
+    session["note"] = "日本語"
+    session.save()
+    key = session.session_key
+    assert SessionStore(key).load() == DjangoSessionStore(key).load()
+    assert SessionStore(key).load() == {"funnel_account_id": 7, "note": "日本語"}
+
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    expired = SessionStore(key)
+    assert expired.load() == {}
+    assert expired.session_key is None  # a new session starts, as Django's does
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {}
+    assert unknown.session_key is None
+
+
+@pytest.mark.parametrize("start", [1, 4])
+def test_goal_year_is_the_orm_goals_and_plan(start):
+    account = Account.objects.create(name="A社", fiscal_year_start_month=start)
+    other = Account.objects.create(name="B社", fiscal_year_start_month=start)
+    for year in (2025, 2026, 2027):
+        for month in range(1, 13):
+            MonthlyGoal.objects.create(
+                account=account,
+                year=year,
+                month=month,
+                cv_count=year * 100 + month if month % 3 else None,
+                # Never both empty (a row holds at least one value).
+                cv_rate=Decimal(f"{month}.25") if month % 4 or not month % 3 else None,
+            )
+    MonthlyGoal.objects.create(account=other, year=2026, month=5, cv_count=999)
+
+    goals, plan = selectors.goal_year(account=account, year=2026)
+
+    expected = {
+        month: (goal.cv_count, goal.cv_rate)
+        for month, goal in selectors.goals_by_month(account=account, year=2026).items()
+    }
+    assert goals == expected
+    assert len(goals) == 12
+    for _count, rate in goals.values():
+        assert rate is None or (isinstance(rate, Decimal) and rate.as_tuple()[2] == -2)
+    assert plan.pk is None and plan.status == "draft"
+
+    stored = GoalYearPlan.objects.create(account=account, year=2026, status="submitted")
+    _goals, plan = selectors.goal_year(account=account, year=2026)
+    assert (plan.pk, plan.status, plan.is_locked) == (stored.pk, "submitted", False)
+    _goals, other_plan = selectors.goal_year(account=other, year=2026)
+    assert other_plan.pk is None
