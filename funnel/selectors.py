@@ -176,6 +176,44 @@ def worksheet_list(*, account):
     )
 
 
+@cache
+def _worksheet_select():
+    worksheet, channel = Worksheet, WorksheetChannel
+    worksheet_fields, worksheet_names = sql.concrete(worksheet)
+    channel_fields, channel_names = sql.concrete(channel)
+    statement = sql.Select(
+        f"SELECT {sql.columns(worksheet, 'w')}, {sql.columns(channel, 'c')} "  # noqa: S608 - names from the models, values as parameters
+        f"FROM {sql.quoted(worksheet)} w LEFT JOIN {sql.quoted(channel)} c "
+        f"ON c.{sql.quoted(channel, 'worksheet')} = w.{sql.quoted(worksheet, 'id')} "
+        f"WHERE w.{sql.quoted(worksheet, 'id')} = %s "
+        f"AND w.{sql.quoted(worksheet, 'account')} = %s "
+        f"ORDER BY c.{sql.quoted(channel, 'position')}",
+        worksheet_fields + channel_fields,
+    )
+    return statement, worksheet_names, channel_names
+
+
 def worksheet_get(*, account, pk):
-    """The account's worksheet with its channels, or Worksheet.DoesNotExist."""
-    return Worksheet.objects.prefetch_related("channels").get(account=account, pk=pk)
+    """The account's worksheet with its channels in order, in one statement
+    (as prefetch_related("channels") would give them, which takes two), or
+    Worksheet.DoesNotExist."""
+    statement, worksheet_names, channel_names = _worksheet_select()
+    rows = statement.rows([pk, account.pk])
+    if not rows:
+        raise Worksheet.DoesNotExist
+    split = len(worksheet_names)
+    worksheet = Worksheet.from_db("default", worksheet_names, rows[0][:split])
+    worksheet.account = account
+    channels = []
+    for row in rows:
+        if row[split] is None:  # a worksheet without channels
+            continue
+        channel = WorksheetChannel.from_db("default", channel_names, row[split:])
+        channel.worksheet = worksheet
+        channels.append(channel)
+    # What prefetch_related leaves behind: worksheet.channels.all() is these.
+    prefetched = worksheet.channels.get_queryset()
+    prefetched._result_cache = channels
+    prefetched._prefetch_done = True
+    worksheet._prefetched_objects_cache = {"channels": prefetched}
+    return worksheet

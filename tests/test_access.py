@@ -188,7 +188,7 @@ MATRIX = {
         WORKSHEET_POST,
     ),
     "funnel:worksheet-recompute": Case(
-        "/worksheets/recompute/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN, htmx=True
+        "/worksheets/recompute/", CALCULATOR, NOT_ALLOWED, htmx=True
     ),
     "funnel:worksheet-detail": Case(
         "/worksheets/{worksheet}/", OBJECT_READ, OBJECT_EDITOR_WRITE, WORKSHEET_POST
@@ -370,6 +370,10 @@ def test_access(world, name, role, method, htmx):
 
 CALCULATORS = {
     "funnel:goal-recompute": {"cv_count_1": "20", "cv_rate_1": "1", "cv_rate_2": "x"},
+    "funnel:worksheet-recompute": {
+        **{k: v for k, v in WORKSHEET_POST.items() if k != "action"},
+        "win_rate": "101",
+    },
 }
 
 

@@ -1,7 +1,7 @@
 """The hand-written reads (funnel/sql.py and its users) against the ORM queries
 they replace: the same rows, the same types, on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from funnel import selectors
 from funnel.backends import MemberBackend, user_with_memberships
-from funnel.models import Account, GoalYearPlan, Membership, MonthlyGoal, Role
+from funnel.models import (
+    Account,
+    GoalYearPlan,
+    Membership,
+    MonthlyGoal,
+    Role,
+    Worksheet,
+    WorksheetChannel,
+)
 from funnel.sessions import SessionStore
 from tests.conftest import make_member
 
@@ -126,3 +134,46 @@ def test_goal_year_is_the_orm_goals_and_plan(start):
     assert (plan.pk, plan.status, plan.is_locked) == (stored.pk, "submitted", False)
     _goals, other_plan = selectors.goal_year(account=other, year=2026)
     assert other_plan.pk is None
+
+
+def test_worksheet_get_is_the_orm_worksheet_with_its_channels(
+    django_assert_num_queries,
+):
+    account = Account.objects.create(name="A社")
+    other = Account.objects.create(name="B社")
+    worksheet = Worksheet.objects.create(
+        account=account,
+        name="計画",
+        entry_date="2026-04-01",
+        total_revenue=50_000_000,
+        win_rate=Decimal("30.5"),
+        cv_rate=Decimal("1"),
+    )
+    for position, name in ((2, "展示会"), (1, "広告"), (3, "SEO")):
+        WorksheetChannel.objects.create(
+            worksheet=worksheet,
+            position=position,
+            name=name,
+            online=position != 2,
+            meetings=position * 10,
+            meeting_rate=Decimal("25.5") if position == 1 else None,
+        )
+    empty = Worksheet.objects.create(
+        account=account, name="空", entry_date="2026-05-01"
+    )
+
+    with django_assert_num_queries(1):
+        loaded = selectors.worksheet_get(account=account, pk=worksheet.pk)
+        channels = list(loaded.channels.all())
+    expected = Worksheet.objects.prefetch_related("channels").get(pk=worksheet.pk)
+    assert _fields(loaded) == _fields(expected)
+    assert [_fields(c) for c in channels] == [
+        _fields(c) for c in expected.channels.all()
+    ]
+    assert [c.name for c in channels] == ["広告", "展示会", "SEO"]
+    assert isinstance(loaded.win_rate, Decimal) and isinstance(loaded.entry_date, date)
+    assert (
+        list(selectors.worksheet_get(account=account, pk=empty.pk).channels.all()) == []
+    )
+    with pytest.raises(Worksheet.DoesNotExist):
+        selectors.worksheet_get(account=other, pk=worksheet.pk)

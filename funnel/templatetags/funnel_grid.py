@@ -3,7 +3,7 @@
 from django import template
 from django.utils.safestring import SafeString
 
-from funnel import markup
+from funnel.markup import grid as markup
 
 register = template.Library()
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from funnel import markup, selectors, services
+from funnel import selectors, services
 from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
 from funnel.domain.achievement import year_achievements, year_to_date
@@ -40,7 +40,9 @@ from funnel.forms import (
     stored_rows,
     typed_rows,
 )
+from funnel.markup import grid as markup
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
+from funnel.views.calculator import query_values
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
@@ -368,7 +370,7 @@ def goal_recompute(request, year):
     _check_year(year)
     if not request.htmx:
         return redirect("funnel:goal-grid", year=year)
-    rows = typed_rows(request.GET, CALENDAR_MONTHS)
+    rows = typed_rows(query_values(request), CALENDAR_MONTHS)
     return HttpResponse(
         markup.computed(rows, year_totals([row.figures for row in rows]))
     )

@@ -5,9 +5,10 @@ import logging
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -23,8 +24,18 @@ from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
-from funnel.forms import WorksheetEditor, YearForm, worksheet_input_of
+from funnel.forms import (
+    WorksheetEditor,
+    WorksheetForm,
+    YearForm,
+    bound_worksheet_inputs,
+    read_worksheet,
+    stored_worksheet_inputs,
+    worksheet_input_of,
+)
+from funnel.markup import worksheet as markup
 from funnel.models import Basis, Worksheet
+from funnel.views.calculator import query_values
 from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
@@ -50,11 +61,14 @@ def _get_worksheet(request, pk):
 
 
 class ChannelRow:
-    __slots__ = ("form", "leads", "number", "plan", "warning")
+    """A row of ⑤ for the page: its inputs (forms.input_view()), its plan, its
+    leads and whether its rate is outside the reference range."""
 
-    def __init__(self, *, number, form, plan, leads):
+    __slots__ = ("inputs", "leads", "number", "plan", "warning")
+
+    def __init__(self, *, number, inputs, plan, leads):
         self.number = number
-        self.form = form
+        self.inputs = inputs
         self.plan = plan
         self.leads = leads
         self.warning = worksheet_domain.outside_reference(
@@ -62,36 +76,70 @@ class ChannelRow:
         )
 
 
-def _context(request, editor, worksheet=None):
-    plan = editor.domain_input()
+def _warnings(plan):
+    return {
+        kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
+        for kind in ("win_rate", "opportunity_rate")
+    }
+
+
+def _context(request, *, plan, inputs, worksheet=None, management, **extra):
+    """The page's context from its inputs' display values: ``inputs`` is
+    ({name: view}, [{name: view} per channel]) and ``management`` the
+    formset's (total, initial) counts."""
+    fields, channel_inputs = inputs
     result = worksheet_domain.compute(plan)
     return {
         "worksheet": worksheet,
-        "editor": editor,
-        "form": editor.form,
-        "channels": editor.channels,
+        "fields": fields,
         "plan": plan,
         "result": result,
         "channel_rows": [
-            ChannelRow(number=number, form=form, plan=channel, leads=leads)
-            for number, (form, channel, leads) in enumerate(
-                zip(
-                    editor.channels.forms,
-                    plan.channels,
-                    result.channel_leads,
-                    strict=True,
-                ),
+            ChannelRow(number=number, inputs=views, plan=channel, leads=leads)
+            for number, (views, channel, leads) in enumerate(
+                zip(channel_inputs, plan.channels, result.channel_leads, strict=True),
                 start=1,
             )
         ],
-        "warnings": {
-            kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
-            for kind in ("win_rate", "opportunity_rate")
-        },
+        "warnings": _warnings(plan),
         "ranges": worksheet_domain.REFERENCE_RANGES,
         "can_edit": request.membership.can_edit,
-        "focus_last_channel": editor.action == "add",
+        "management": management,
+        "focus_last_channel": False,
+        "channel_error": None,
+        **extra,
     }
+
+
+def _stored_context(request, worksheet=None, *, disabled=False):
+    """A stored worksheet (or a new one) as it is first shown: no form is
+    built; the inputs show the stored values."""
+    inputs = stored_worksheet_inputs(
+        worksheet, today=timezone.localdate(), disabled=disabled
+    )
+    rows = len(inputs[1])
+    return _context(
+        request,
+        plan=worksheet_input_of(worksheet),
+        inputs=inputs,
+        worksheet=worksheet,
+        management=(rows, rows),
+    )
+
+
+def _editor_context(request, editor, worksheet=None):
+    """What was posted, shown again with its messages."""
+    inputs = bound_worksheet_inputs(editor)
+    non_form = editor.channels.non_form_errors()
+    return _context(
+        request,
+        plan=editor.domain_input(),
+        inputs=inputs,
+        worksheet=worksheet,
+        management=(len(inputs[1]), 0),
+        focus_last_channel=editor.action == "add",
+        channel_error=non_form[0] if non_form else None,
+    )
 
 
 @require_GET
@@ -115,8 +163,7 @@ def worksheet_list(request):
 def worksheet_new(request):
     if request.method == "POST":
         return _worksheet_post(request, None)
-    editor = WorksheetEditor(today=timezone.localdate())
-    return TemplateResponse(request, TEMPLATE, _context(request, editor))
+    return TemplateResponse(request, TEMPLATE, _stored_context(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,10 +175,10 @@ def worksheet_detail(request, pk):
         if not request.membership.can_edit:
             raise PermissionDenied
         return _worksheet_post(request, worksheet)
-    editor = WorksheetEditor(
-        worksheet=worksheet, disabled=not request.membership.can_edit
+    context = _stored_context(
+        request, worksheet, disabled=not request.membership.can_edit
     )
-    return TemplateResponse(request, TEMPLATE, _context(request, editor, worksheet))
+    return TemplateResponse(request, TEMPLATE, context)
 
 
 def _worksheet_post(request, worksheet):
@@ -176,7 +223,11 @@ def _worksheet_post(request, worksheet):
                 worksheet = selectors.worksheet_get(
                     account=request.account, pk=saved.pk
                 )
-                editor = WorksheetEditor(worksheet=worksheet)
+                return TemplateResponse(
+                    request,
+                    f"{TEMPLATE}#worksheet-form",
+                    _stored_context(request, worksheet),
+                )
         else:
             messages.error(
                 request,
@@ -186,20 +237,46 @@ def _worksheet_post(request, worksheet):
             )
     template = f"{TEMPLATE}#worksheet-form" if _wants_fragment(request) else TEMPLATE
     return TemplateResponse(
-        request, template, _context(request, editor, worksheet), status=status
+        request, template, _editor_context(request, editor, worksheet), status=status
     )
 
 
+@login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-@member_required
 def worksheet_recompute(request):
     """As the user types: every result, formula, warning and message, as
-    out-of-band fragments. Nothing is saved; no input is swapped."""
+    out-of-band fragments. Nothing is saved; no input is swapped.
+
+    Like the grid's, a calculator: it reads no account's data and writes
+    nothing, so it needs no sign-in, session or database; it reads the
+    inputs without building forms (forms.read_worksheet)."""
     if not request.htmx:
         return redirect("funnel:worksheet-list")
-    editor = WorksheetEditor(request.GET)
-    return TemplateResponse(request, f"{TEMPLATE}#computed", _context(request, editor))
+    reading = read_worksheet(query_values(request))
+    plan = reading.plan
+    result = worksheet_domain.compute(plan)
+    errors = [
+        (f"id_{name}", reading.errors[name]) for name in WorksheetForm.base_fields
+    ]
+    channels = [
+        (
+            number,
+            channel,
+            leads,
+            worksheet_domain.outside_reference("meeting_rate", channel.meeting_rate),
+            [(f"id_{name}", reading.errors[name]) for name in names],
+        )
+        for number, (channel, leads, (_prefix, names)) in enumerate(
+            zip(
+                plan.channels, result.channel_leads, reading.channel_names, strict=True
+            ),
+            start=1,
+        )
+    ]
+    return HttpResponse(
+        markup.computed(plan, result, _warnings(plan), errors, channels)
+    )
 
 
 @require_POST
@@ -236,9 +313,10 @@ def worksheet_delete(request, pk):
 @member_required
 def worksheet_print(request, pk):
     worksheet = _get_worksheet(request, pk)
-    editor = WorksheetEditor(worksheet=worksheet, disabled=True)
     return TemplateResponse(
-        request, "funnel/worksheet_print.html", _context(request, editor, worksheet)
+        request,
+        "funnel/worksheet_print.html",
+        _stored_context(request, worksheet, disabled=True),
     )
 
 

@@ -1,0 +1,186 @@
+"""The live recomputes read what is typed without building forms
+(forms.typed_rows, forms.read_worksheet); a save reads it with the forms. For
+any input both must see the same values and show the same message beside each
+input, or the figures on screen would disagree with what a save stores."""
+
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from funnel.domain.grid import MONTHS
+from funnel.forms import (
+    GoalYearForm,
+    WorksheetEditor,
+    WorksheetForm,
+    read_worksheet,
+    typed_rows,
+)
+from funnel.views.grid import CALENDAR_MONTHS
+
+# What people type, and what they should not: the seed's figures, full-width
+# digits, units, signs, fractions, dates, choices, control and long text.
+TYPED = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "1",
+            "20",
+            "30",
+            "100",
+            "101",
+            "1,200",
+            "２０",
+            "１．５％",
+            "1 %",
+            "-1",
+            "0.5",
+            "1.255",
+            "abc",
+            "12,000,000",
+            "50,000,000",
+            "99,999,999,999,999",
+            "1e3",
+            "\x00",
+            "x" * 120,
+            "2026-04-01",
+            "2026/04/01",
+            "2026-13-01",
+            "monthly",
+            "annual",
+            "on",
+            "false",
+        ]
+    ),
+    st.text(max_size=8),
+)
+
+
+def _first(errors, name):
+    return errors[name][0] if name in errors else ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.dictionaries(
+        st.sampled_from(
+            [f"{kind}_{month}" for kind in ("cv_count", "cv_rate") for month in MONTHS]
+        ),
+        TYPED,
+    )
+)
+def test_grid_reader_agrees_with_the_form(cells):
+    data = QueryDict(urlencode(cells))
+    rows = typed_rows(dict(data.items()), CALENDAR_MONTHS)
+    form = GoalYearForm(data)
+    form.is_valid()
+    values = form.month_values()
+    for row in rows:
+        month = row["month"]
+        figures = row["figures"]
+        assert (figures.cv_count, figures.cv_rate) == values[month]
+        assert row["cv"]["error"] == _first(form.errors, f"cv_count_{month}")
+        assert row["rate"]["error"] == _first(form.errors, f"cv_rate_{month}")
+
+
+WORKSHEET_INPUTS = [name for name in WorksheetForm.base_fields]
+CHANNEL = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": TYPED,
+        "online": st.sampled_from(["on", "", "false", "1"]),
+        "meetings": TYPED,
+        "meeting_rate": TYPED,
+    },
+)
+
+
+def _agree(fields, channels, total=None):
+    data = dict(fields)
+    for index, channel in enumerate(channels):
+        for name, value in channel.items():
+            data[f"channels-{index}-{name}"] = value
+    data["channels-TOTAL_FORMS"] = str(len(channels)) if total is None else total
+    query = QueryDict(urlencode(data))
+
+    reading = read_worksheet(dict(query.items()))
+    editor = WorksheetEditor(query)
+
+    assert reading.plan == editor.domain_input()
+    for name in WORKSHEET_INPUTS:
+        assert reading.errors[name] == _first(editor.form.errors, name), name
+    assert len(reading.channel_names) == len(editor.channels.forms)
+    for (prefix, names), form in zip(
+        reading.channel_names, editor.channels.forms, strict=True
+    ):
+        for name in names:
+            field = name.removeprefix(prefix)
+            assert reading.errors[name] == _first(form.errors, field), name
+    return reading
+
+
+CASES = {
+    "web above total": ({"total_revenue": "1,000", "web_revenue": "2,000"}, []),
+    "no price": ({"unit_price": "0", "web_revenue": "100"}, []),
+    "no name, date or basis": ({"entry_date": "2026-02-30", "basis": "weekly"}, []),
+    "rows: empty, typed, too long": (
+        {},
+        [
+            {"online": "on"},
+            {"name": "広告", "meetings": "10", "meeting_rate": "25"},
+            {"name": "x" * 51, "meetings": "-1", "meeting_rate": "0"},
+            {"meetings": "3"},
+        ],
+    ),
+    "more rows than allowed": ({}, [{"name": f"c{i}"} for i in range(25)]),
+}
+
+
+def test_worksheet_reader_agrees_on_the_rules_across_inputs():
+    for name, (fields, channels) in CASES.items():
+        reading = _agree(fields, channels)
+        assert any(reading.errors.values()), name
+    assert (
+        _agree(*CASES["web above total"])
+        .errors["web_revenue"]
+        .startswith("Web売上は全体売上以下")
+    )
+    assert _agree(*CASES["more rows than allowed"]).plan.channels[19].name == "c19"
+    assert len(_agree(*CASES["more rows than allowed"]).channel_names) == 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(st.sampled_from(WORKSHEET_INPUTS), TYPED),
+    channels=st.lists(CHANNEL, max_size=4),
+    total=st.one_of(st.none(), st.sampled_from(["", "x", "-1", "0", "3", "25"])),
+)
+def test_worksheet_reader_agrees_with_the_forms(fields, channels, total):
+    _agree(fields, channels, total)
+
+
+def test_the_seed_example_reads_the_same():
+    """The workshop's worked example: 3 orders, 10 opportunities, 40 meetings."""
+    data = {
+        "name": "2026年度 計画",
+        "entry_date": "2026-04-01",
+        "basis": "monthly",
+        "total_revenue": "50,000,000",
+        "web_revenue": "12,000,000",
+        "unit_price": "4,000,000",
+        "win_rate": "30",
+        "opportunity_rate": "25",
+        "cv_rate": "1",
+        "channels-TOTAL_FORMS": "1",
+        "channels-0-name": "広告",
+        "channels-0-online": "on",
+        "channels-0-meetings": "10",
+        "channels-0-meeting_rate": "10",
+    }
+    reading = read_worksheet(data)
+    assert reading.plan == WorksheetEditor(QueryDict(urlencode(data))).domain_input()
+    assert not any(reading.errors.values())
+    assert reading.plan.unit_price == 4_000_000
