@@ -1,76 +1,132 @@
-"""Sign-in: Django's ModelBackend, except that the signed-in user comes back from
-the session with their memberships, in one statement instead of two.
+"""Sign-in: Django's ModelBackend, except that the signed-in user comes back
+with their memberships, and, on a request, with the session itself.
 
-Every signed-in request needs both (``request.membership`` decides what the
-member may see and do), so loading them together saves a round trip and the
-ORM's cost of building a second query on every page (docs/performance.md).
+Every signed-in request needs the session, the user and the membership
+(``request.membership`` decides what the member may see and do). Through the
+ORM these were three statements whose Python cost more than PostgreSQL took
+to answer them (docs/performance.md); here the session's one statement
+(funnel/sessions.py) reads all three, and ``get_user`` takes the user from
+it. Django's own ``get_user`` still verifies the session against the user.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
+from django.contrib import auth
 from django.contrib.auth import get_user_model
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.backends import ModelBackend
+from django.utils.functional import SimpleLazyObject
 
 from funnel import sql
 from funnel.models import Account, Membership
 
+# The session whose user Django is loading, on this request (see
+# AuthenticationMiddleware): get_user() is told only the user's id.
+_session = ContextVar("funnel_session_being_read", default=None)
+
 
 @cache
-def _user_with_memberships():
+def user_columns():
+    """What a statement reading a user with their memberships of active
+    accounts needs: the SELECT list, the joins from the user ``u`` to the
+    memberships ``m`` and accounts ``a`` (a row each; the user's row even
+    without one), their order (membership_for()'s) and the converter fields."""
     user_model = get_user_model()
-    user_fields, user_names = sql.concrete(user_model)
-    member_fields, member_names = sql.concrete(Membership)
-    account_fields, account_names = sql.concrete(Account)
-    user, member, account = (
-        sql.quoted(user_model),
-        sql.quoted(Membership),
-        sql.quoted(Account),
+    user_fields, _names = sql.concrete(user_model)
+    member_fields, _names = sql.concrete(Membership)
+    account_fields, _names = sql.concrete(Account)
+    select = (
+        f"{sql.columns(user_model, 'u')}, {sql.columns(Membership, 'm')}, "
+        f"{sql.columns(Account, 'a')}"
     )
-    # The user's row even without a membership (LEFT JOIN), with one row per
-    # membership of an active account, in the order membership_for() uses.
-    statement = sql.Select(
-        f"SELECT {sql.columns(user_model, 'u')}, {sql.columns(Membership, 'm')}, "  # noqa: S608 - names from the models, values as parameters
-        f"{sql.columns(Account, 'a')} "
-        f"FROM {user} u LEFT JOIN ({member} m INNER JOIN {account} a "
+    joins = (
+        f"LEFT JOIN ({sql.quoted(Membership)} m INNER JOIN {sql.quoted(Account)} a "
         f"ON a.{sql.quoted(Account, 'id')} = m.{sql.quoted(Membership, 'account')} "
         f"AND a.{sql.quoted(Account, 'is_active')}) "
-        f"ON m.{sql.quoted(Membership, 'user')} = u.{sql.quoted(user_model, 'pk')} "
-        f"WHERE u.{sql.quoted(user_model, 'pk')} = %s "
-        f"ORDER BY a.{sql.quoted(Account, 'name')}, a.{sql.quoted(Account, 'id')}",
-        user_fields + member_fields + account_fields,
+        f"ON m.{sql.quoted(Membership, 'user')} = u.{sql.quoted(user_model, 'pk')}"
     )
-    return statement, user_names, member_names, account_names
+    order = f"ORDER BY a.{sql.quoted(Account, 'name')}, a.{sql.quoted(Account, 'id')}"
+    return select, joins, order, user_fields + member_fields + account_fields
 
 
-def user_with_memberships(user_id, using="default"):
-    """The user, with ``active_memberships``: their memberships of active
-    accounts (each with its account), ordered by account name; None when there
-    is no such user."""
-    statement, user_names, member_names, account_names = _user_with_memberships()
-    rows = statement.rows([user_id], using)
-    if not rows:
+@cache
+def _user_select():
+    user_model = get_user_model()
+    select, joins, order, fields = user_columns()
+    return sql.Select(
+        f"SELECT {select} FROM {sql.quoted(user_model)} u {joins} "  # noqa: S608 - names from the models, values as parameters
+        f"WHERE u.{sql.quoted(user_model, 'pk')} = %s {order}",
+        fields,
+    )
+
+
+def user_from_rows(rows, start=0, using="default"):
+    """The user (with ``active_memberships``) of rows laid out by
+    user_columns() from column ``start``; None when the rows hold no user."""
+    if not rows or rows[0][start] is None:
         return None
     user_model = get_user_model()
-    users_end = len(user_names)
-    members_end = users_end + len(member_names)
-    user = user_model.from_db(using, user_names, rows[0][:users_end])
+    user_names = [f.attname for f in user_model._meta.concrete_fields]
+    member_names = [f.attname for f in Membership._meta.concrete_fields]
+    account_names = [f.attname for f in Account._meta.concrete_fields]
+    members_start = start + len(user_names)
+    accounts_start = members_start + len(member_names)
+    user = user_model.from_db(using, user_names, rows[0][start:members_start])
     memberships = []
     for row in rows:
-        if row[users_end] is None:  # no membership of an active account
+        if row[members_start] is None:  # no membership of an active account
             continue
-        membership = Membership.from_db(using, member_names, row[users_end:members_end])
-        membership.account = Account.from_db(using, account_names, row[members_end:])
+        membership = Membership.from_db(
+            using, member_names, row[members_start:accounts_start]
+        )
+        membership.account = Account.from_db(using, account_names, row[accounts_start:])
         membership.user = user
         memberships.append(membership)
     user.active_memberships = memberships
     return user
 
 
+def user_with_memberships(user_id, using="default"):
+    """The user, with ``active_memberships``: their memberships of active
+    accounts (each with its account), ordered by account name; None when there
+    is no such user."""
+    return user_from_rows(_user_select().rows([user_id], using), using=using)
+
+
 class MemberBackend(ModelBackend):
-    """ModelBackend whose ``get_user`` also loads the user's memberships."""
+    """ModelBackend whose ``get_user`` also loads the user's memberships, and
+    takes the user the request's session was read with when there is one."""
 
     def get_user(self, user_id):
         # user_id is already the primary key's Python value (django.contrib.auth
         # converts what the session holds before asking).
-        user = user_with_memberships(user_id)
+        user = getattr(_session.get(), "prefetched_user", None)
+        if user is None or user.pk != user_id:
+            user = user_with_memberships(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+@contextmanager
+def reading_session(session):
+    token = _session.set(session)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+
+
+def _user_of(request):
+    """django.contrib.auth.middleware.get_user, telling the backend which
+    session it is reading."""
+    if not hasattr(request, "_cached_user"):
+        with reading_session(request.session):
+            request._cached_user = auth.get_user(request)
+    return request._cached_user
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user_of(request))

@@ -58,7 +58,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the user with the session (funnel/backends.py).
+    "funnel.backends.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -199,7 +200,8 @@ STORAGES = {
     },
 }
 
-# Database sessions, read with one hand-written statement (funnel/sessions.py).
+# Database sessions (funnel.models.Session), read with the signed-in user in
+# one hand-written statement (funnel/sessions.py).
 SESSION_ENGINE = "funnel.sessions"
 
 # Security. Behind TLS in production; SECURE_SSL_REDIRECT=0 serves the

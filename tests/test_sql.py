@@ -5,9 +5,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
-from django.contrib.sessions.models import Session
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from funnel import selectors
@@ -18,6 +18,7 @@ from funnel.models import (
     Membership,
     MonthlyGoal,
     Role,
+    Session,
     Worksheet,
     WorksheetChannel,
 )
@@ -81,24 +82,68 @@ def test_backend_refuses_an_inactive_user():
     assert MemberBackend().get_user(user.pk) is None
 
 
-def test_session_reads_as_djangos():
+def test_session_keeps_its_user_and_reads_them_back_in_one_statement(
+    django_assert_num_queries,
+):
+    account = Account.objects.create(name="A社")
+    user = make_member("planner", account, Role.MARKETER)
     session = SessionStore()
-    session["funnel_account_id"] = 7
-    session["note"] = "日本語"
+    session.update({SESSION_KEY: str(user.pk), "note": "日本語"})
     session.save()
     key = session.session_key
-    assert SessionStore(key).load() == DjangoSessionStore(key).load()
-    assert SessionStore(key).load() == {"funnel_account_id": 7, "note": "日本語"}
+    stored = Session.objects.get(session_key=key)
+    assert stored.user_id == user.pk
+    assert stored.get_decoded() == {SESSION_KEY: str(user.pk), "note": "日本語"}
 
-    Session.objects.filter(session_key=key).update(
+    loaded = SessionStore(key)
+    with django_assert_num_queries(1):
+        assert loaded.load() == {SESSION_KEY: str(user.pk), "note": "日本語"}
+    expected = user_with_memberships(user.pk)
+    assert _fields(loaded.prefetched_user) == _fields(expected)
+    assert [_fields(m) for m in loaded.prefetched_user.active_memberships] == [
+        _fields(m) for m in expected.active_memberships
+    ]
+
+    anonymous = SessionStore()
+    anonymous["note"] = "x"
+    anonymous.save()
+    assert Session.objects.get(session_key=anonymous.session_key).user_id is None
+    reread = SessionStore(anonymous.session_key)
+    assert reread.load() == {"note": "x"}
+    assert reread.prefetched_user is None
+
+    user.delete()  # a deleted user's sessions go with them
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_an_expired_or_unknown_session_starts_anew():
+    session = SessionStore()
+    session["note"] = "x"
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
         expire_date=timezone.now() - timedelta(seconds=1)
     )
-    expired = SessionStore(key)
-    assert expired.load() == {}
-    assert expired.session_key is None  # a new session starts, as Django's does
-    unknown = SessionStore("x" * 32)
-    assert unknown.load() == {}
-    assert unknown.session_key is None
+    for key in (session.session_key, "x" * 32):
+        store = SessionStore(key)
+        assert store.load() == {}
+        assert store.session_key is None  # as Django's: a new session starts
+
+
+def test_a_signed_in_request_reads_session_user_and_membership_together(client):
+    """The backend takes the user the session was read with: one statement
+    for all three, and Django still checks the session against the user."""
+    account = Account.objects.create(name="A社")
+    user = make_member("planner", account, Role.MARKETER)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/goals/2026/")
+    assert response.status_code == 200
+    reads_of_users = [q["sql"] for q in queries if "auth_user" in q["sql"]]
+    assert len(reads_of_users) == 1 and "funnel_session" in reads_of_users[0]
+    # A changed password ends the session: the check is Django's, as before.
+    user.set_password("another-password-2026")
+    user.save()
+    assert client.get("/goals/2026/").status_code == 302
 
 
 @pytest.mark.parametrize("start", [1, 4])
