@@ -151,20 +151,7 @@ class GoalYearForm(forms.Form):
     def base_values(self):
         """{month: (cv_count, cv_rate)} as loaded; None when the form carries no
         base (an old page or a client that never sent one)."""
-        if not self.is_bound or f"base_cv_count_{MONTHS[0]}" not in self.data:
-            return None
-        values = {}
-        for month in MONTHS:
-            try:
-                values[month] = (
-                    numbers.parse_count(self.base_text(f"cv_count_{month}")),
-                    numbers.parse_rate(self.base_text(f"cv_rate_{month}")),
-                )
-            except numbers.ParseError:
-                # Not something this page wrote: never equal to a stored value,
-                # so the save is refused as a conflict.
-                values[month] = (UNREADABLE_BASE, UNREADABLE_BASE)
-        return values
+        return base_values(self.data) if self.is_bound else None
 
     def rows(self):
         """One row per month for the template: its label, figures and two cells
@@ -268,6 +255,46 @@ def read_cell(field, text):
         return field.clean(text), ""
     except forms.ValidationError as error:
         return None, error.messages[0]
+
+
+def read_months(data):
+    """The 12 months' (cv_count, cv_rate) as GoalYearForm(data).month_values()
+    gives them, and the message of each refused cell by its name: the same
+    field classes read the same text, without building the form."""
+    values, errors = {}, {}
+    for month in MONTHS:
+        pair = []
+        for field, name in (
+            (_COUNT_CELL, f"cv_count_{month}"),
+            (_RATE_CELL, f"cv_rate_{month}"),
+        ):
+            value, error = read_cell(field, data[name]) if name in data else (None, "")
+            if error:
+                errors[name] = error
+            pair.append(value)
+        values[month] = tuple(pair)
+    return values, errors
+
+
+def base_values(data):
+    """{month: (cv_count, cv_rate)} the page was loaded with (its base_*
+    fields), so that a save can tell whether someone else saved in between;
+    None when the data carries no base (an old page or a client that never
+    sent one)."""
+    if f"base_cv_count_{MONTHS[0]}" not in data:
+        return None
+    values = {}
+    for month in MONTHS:
+        try:
+            values[month] = (
+                numbers.parse_count(data.get(f"base_cv_count_{month}", "")),
+                numbers.parse_rate(data.get(f"base_cv_rate_{month}", "")),
+            )
+        except numbers.ParseError:
+            # Not something this page wrote: never equal to a stored value,
+            # so the save is refused as a conflict.
+            values[month] = (UNREADABLE_BASE, UNREADABLE_BASE)
+    return values
 
 
 def typed_rows(data, months):

@@ -2,10 +2,14 @@
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from funnel import sql
 from funnel.domain.grid import fiscal_months
 from funnel.models import (
     ChangeKind,
@@ -20,7 +24,6 @@ from funnel.models import (
     Worksheet,
     WorksheetChannel,
 )
-from funnel.selectors import fiscal_year_q
 from funnel.templatetags.funnel_format import plain_decimal
 
 
@@ -64,12 +67,77 @@ def _text(value):
     return str(value)
 
 
+@cache
+def _plan_select(vendor):
+    fields, names = sql.concrete(GoalYearPlan)
+    lock = (
+        " FOR UPDATE" if connections["default"].features.has_select_for_update else ""
+    )
+    return (
+        sql.Select(
+            f"SELECT {sql.columns(GoalYearPlan, 'p')} FROM {sql.quoted(GoalYearPlan)} p "  # noqa: S608 - names from the models, values as parameters
+            f"WHERE p.{sql.quoted(GoalYearPlan, 'account')} = %s "
+            f"AND p.{sql.quoted(GoalYearPlan, 'year')} = %s{lock}",
+            fields,
+        ),
+        names,
+    )
+
+
 def _locked_plan(*, account, year):
-    """The year's plan row, locked for this transaction; created as a draft."""
+    """The year's plan row, locked for this transaction (a row lock where the
+    database has them; SQLite's writer holds the whole database); created as
+    a draft when nobody has acted on the year yet."""
+    statement, names = _plan_select(connections["default"].vendor)
+    rows = statement.rows([account.pk, year])
+    if rows:
+        plan = GoalYearPlan.from_db("default", names, rows[0])
+        plan.account = account
+        return plan
     plan, _created = GoalYearPlan.objects.select_for_update().get_or_create(
         account=account, year=year
     )
     return plan
+
+
+class StoredMonth:
+    """A stored month row of targets or actuals: its values, who saved it
+    and when (``updated_by`` is filled in only to report a conflict)."""
+
+    __slots__ = ("pk", "updated_at", "updated_by", "updated_by_id", "values")
+
+    def __init__(self, pk, values, updated_by_id, updated_at):
+        self.pk = pk
+        self.values = values
+        self.updated_by_id = updated_by_id
+        self.updated_at = updated_at
+        self.updated_by = None
+
+
+@cache
+def _stored_select(model, names):
+    table = sql.quoted(model)
+    year, month = sql.quoted(model, "year"), sql.quoted(model, "month")
+    value_columns = ", ".join(sql.quoted(model, name) for name in names)
+    return sql.Select(
+        f"SELECT {sql.quoted(model, 'id')}, {month}, "  # noqa: S608 - names from the models, values as parameters
+        f"{sql.quoted(model, 'updated_by')}, {sql.quoted(model, 'updated_at')}, "
+        f"{value_columns} FROM {table} WHERE {sql.quoted(model, 'account')} = %s "
+        f"AND (({year} = %s AND {month} >= %s) OR ({year} = %s AND {month} < %s))",
+        [None, None, None, (model, "updated_at"), *((model, n) for n in names)],
+    )
+
+
+def _stored_months(model, names, *, account, year):
+    """The fiscal year's stored rows as {month: StoredMonth}, in one statement."""
+    start = account.fiscal_year_start_month
+    rows = _stored_select(model, tuple(names)).rows(
+        [account.pk, year, start, year + 1, start]
+    )
+    return {
+        month: StoredMonth(pk, tuple(values), updated_by_id, updated_at)
+        for pk, month, updated_by_id, updated_at, *values in rows
+    }
 
 
 @transaction.atomic
@@ -91,12 +159,8 @@ def goal_year_save(
     """
     if _locked_plan(account=account, year=year).is_locked:
         raise YearLocked
-    existing = {
-        goal.month: goal
-        for goal in MonthlyGoal.objects.filter(
-            fiscal_year_q(account=account, year=year), account=account
-        ).select_related("updated_by")
-    }
+    names = [name for name, _label in GOAL_FIELDS]
+    existing = _stored_months(MonthlyGoal, names, account=account, year=year)
     if expected is not None:
         conflicts = _conflicts(existing, expected)
         if conflicts:
@@ -115,82 +179,90 @@ def goal_year_save(
 
 GOAL_FIELDS = (("cv_count", _("CV数")), ("cv_rate", _("CV率")))
 ACTUAL_FIELDS = (("cv_count", _("実績CV数")), ("visits", _("実績訪問数")))
+MONTH_KEY = ("account", "year", "month")
+HISTORY_COLUMNS = (
+    "account",
+    "kind",
+    "year",
+    "month",
+    "subject",
+    "field",
+    "old_value",
+    "new_value",
+    "user",
+    "created_at",
+)
 
 
 def _month_rows_write(*, model, kind, fields, account, year, existing, months, user):
     """Write the month rows (targets or actuals) of a fiscal year, inside the
     caller's transaction: each month given gets its values, a month given
     all-empty loses its row, unchanged months are left alone. One upsert, one
-    delete at most, one insert of the history. Returns the values changed."""
+    delete at most, one insert of the history. Returns the values changed.
+
+    The rows are written with hand-written INSERTs (funnel/sql.py), each value
+    checked first by its model field's own clean(), the field checks that
+    full_clean() would run; the constraints are the database's to enforce."""
+    connection = connections["default"]
     calendar_year = {
         month: cal_year
         for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
     }
     names = [name for name, _label in fields]
-    changes, rows, emptied = [], [], []
+    labels = [str(label) for _name, label in fields]
+    model_fields = [model._meta.get_field(name) for name in names]
+    now = timezone.now()
+    written_at = model._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    recorded_at = ChangeRecord._meta.get_field("created_at").get_db_prep_save(
+        now, connection
+    )
+    history, rows, emptied = [], [], []
     for month, values in sorted(months.items()):
         old = existing.get(month)
-        before = (
-            tuple(getattr(old, name) for name in names) if old else (None,) * len(names)
-        )
+        before = old.values if old else (None,) * len(names)
         if tuple(values) == before:
             continue
-        changes += [
-            ChangeRecord(
-                account=account,
-                kind=kind,
-                year=year,
-                month=month,
-                field=str(label),
-                old_value=_text(was),
-                new_value=_text(now),
-                user=user,
+        history += [
+            (
+                *(account.pk, kind, year, month, "", label),
+                *(_text(was), _text(value), user.pk, recorded_at),
             )
-            for (_name, label), was, now in zip(fields, before, values, strict=True)
-            if was != now
+            for label, was, value in zip(labels, before, values, strict=True)
+            if was != value
         ]
         if all(value is None for value in values):
             if old is not None:
                 emptied.append(old.pk)
             continue
-        row = model(
-            account=account,
-            year=calendar_year[month],
-            month=month,
-            updated_by=user,
-            **dict(zip(names, values, strict=True)),
+        prepared = []
+        for field, value in zip(model_fields, values, strict=True):
+            field.clean(value, None)
+            prepared.append(field.get_db_prep_save(value, connection))
+        rows.append(
+            (account.pk, calendar_year[month], month, written_at, user.pk, *prepared)
         )
-        # Field checks only: the constraints are the database's to enforce,
-        # and validating them here would cost a query per row per constraint.
-        row.full_clean(
-            exclude=["account", "updated_by"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-        rows.append(row)
     if emptied:
         model.objects.filter(pk__in=emptied).delete()
-    if rows:
-        model.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["account", "year", "month"],
-            update_fields=[*names, "updated_by", "updated_at"],
-        )
-    if changes:
-        ChangeRecord.objects.bulk_create(changes)
-    return len(changes)
+    sql.insert(
+        model,
+        [*MONTH_KEY, "updated_at", "updated_by", *names],
+        rows,
+        upsert_on=MONTH_KEY,
+        update=[*names, "updated_by", "updated_at"],
+    )
+    sql.insert(ChangeRecord, HISTORY_COLUMNS, history)
+    return len(history)
 
 
 def _conflicts(existing, expected):
-    """The cells whose stored value is no longer the one the user loaded."""
+    """The cells whose stored value is no longer the one the user loaded,
+    with who stored it and when."""
     conflicts = []
-    for month, (cv_count, cv_rate) in sorted(expected.items()):
+    for month, loaded_values in sorted(expected.items()):
         goal = existing.get(month)
-        stored = (goal.cv_count, goal.cv_rate) if goal else (None, None)
-        for field, loaded, now in (
-            ("CV数", cv_count, stored[0]),
-            ("CV率", cv_rate, stored[1]),
+        stored = goal.values if goal else (None, None)
+        for field, loaded, now in zip(
+            ("CV数", "CV率"), loaded_values, stored, strict=True
         ):
             if loaded != now:
                 conflicts.append(
@@ -199,10 +271,17 @@ def _conflicts(existing, expected):
                         "field": field,
                         "loaded": _text(loaded),
                         "stored": _text(now),
-                        "user": goal.updated_by if goal else None,
+                        "user": goal,
                         "at": goal.updated_at if goal else None,
                     }
                 )
+    # Who saved them: read only when there is something to report.
+    users = get_user_model().objects.in_bulk(
+        {c["user"].updated_by_id for c in conflicts if c["user"] is not None}
+    )
+    for conflict in conflicts:
+        goal = conflict["user"]
+        conflict["user"] = users.get(goal.updated_by_id) if goal else None
     return conflicts
 
 
@@ -212,12 +291,12 @@ def actual_year_save(*, account, year: int, months, user, replace_missing: bool)
     every changed value recorded. With ``replace_missing`` (the actuals page)
     months not given are cleared; an import leaves them alone. Saving the same
     values again changes nothing. Returns the values changed."""
-    existing = {
-        row.month: row
-        for row in MonthlyActual.objects.filter(
-            fiscal_year_q(account=account, year=year), account=account
-        )
-    }
+    existing = _stored_months(
+        MonthlyActual,
+        [name for name, _label in ACTUAL_FIELDS],
+        account=account,
+        year=year,
+    )
     if replace_missing:
         months = {m: months.get(m, (None, None)) for m in range(1, 13)}
     return _month_rows_write(
@@ -430,7 +509,6 @@ def worksheet_apply(*, account, year, plan, user):
 # Appended as its own section, with its imports, so it can be read (and
 # merged) on its own.
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db import IntegrityError  # noqa: E402
 from django.db.models import Q  # noqa: E402

@@ -85,3 +85,53 @@ def concrete(model):
     the attribute names ``Model.from_db`` takes."""
     fields = model._meta.concrete_fields
     return [(model, f.name) for f in fields], [f.attname for f in fields]
+
+
+def insert(model, names, rows, *, upsert_on=(), update=(), using="default"):
+    """INSERT ``rows`` (tuples of values already prepared for the database, in
+    the order of the fields ``names``): one statement on PostgreSQL, as few as
+    SQLite's limit on parameters allows. With ``upsert_on`` (the fields of a unique
+    constraint), a row whose key is taken updates its ``update`` fields
+    instead: ON CONFLICT ... DO UPDATE, which PostgreSQL and SQLite both speak.
+
+    What QuerySet.bulk_create(update_conflicts=True) sends, without its
+    per-object, per-field Python (3 ms for a year's save here)."""
+    if not rows:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    suffix = ""
+    if upsert_on:
+        key = ", ".join(quote(model._meta.get_field(n).column) for n in upsert_on)
+        updates = ", ".join(
+            f"{column} = EXCLUDED.{column}"
+            for column in (quote(model._meta.get_field(n).column) for n in update)
+        )
+        suffix = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    fields = [model._meta.get_field(name) for name in names]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array a column (UNNEST), as bulk_create sends them: a short
+            # statement that psycopg parses once and PostgreSQL plans once,
+            # whatever the number of rows.
+            arrays = ", ".join(
+                f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({arrays})"  # noqa: S608 - names from the models, values as parameters
+                + suffix,
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
+        per_statement = max(1, connection.features.max_query_params // len(names))
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from the models, values as parameters
+                + ", ".join([placeholder] * len(batch))
+                + suffix,
+                [value for row in batch for value in row],
+            )

@@ -37,6 +37,8 @@ from funnel.forms import (
     GridFillForm,
     GridSpreadForm,
     PlanReviewForm,
+    base_values,
+    read_months,
     stored_rows,
     typed_rows,
 )
@@ -161,17 +163,19 @@ def _goal_grid_post(request, year):
     action = request.POST.get("action", "save")
     if action in BULK_ACTIONS:
         return _goal_grid_bulk(request, year, action)
-    form = _form(request, year, request.POST)
     saving = action in ("save", "overwrite")
     status, conflicts = 200, None
-    if saving and form.is_valid():
+    # The cells are read without building the form: it is built only to show
+    # the grid again (a refused save, the no-JavaScript 再計算).
+    months, errors = read_months(request.POST) if saving else (None, None)
+    if saving and not errors:
         try:
             services.goal_year_save(
                 account=request.account,
                 year=year,
-                months=form.month_values(),
+                months=months,
                 user=request.user,
-                expected=form.base_values() if action == "save" else None,
+                expected=base_values(request.POST) if action == "save" else None,
             )
         except services.SaveConflict as conflict:
             messages.error(request, conflict.message)

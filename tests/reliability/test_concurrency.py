@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.test import Client
 
-from funnel import services
+from funnel import services, sql
 from funnel.models import Account, ChangeRecord, MonthlyGoal, Role
 from tests.conftest import make_member
 from tests.views.test_grid import stored
@@ -140,9 +140,14 @@ def test_failure_in_the_middle_of_a_save_writes_nothing_and_keeps_input(
         "cv_count_2": "7",
         "cv_rate_2": "1",
     }
-    with mock.patch.object(
-        ChangeRecord.objects, "bulk_create", side_effect=DatabaseError("disk full")
-    ):
+    write = sql.insert
+
+    def history_fails(model, *args, **kwargs):
+        if model is ChangeRecord:
+            raise DatabaseError("disk full")
+        return write(model, *args, **kwargs)
+
+    with mock.patch.object(sql, "insert", side_effect=history_fails):
         response = marketer_client.post("/goals/2026/", form | {"action": "save"})
     html = response.content.decode()
     assert response.status_code == 503

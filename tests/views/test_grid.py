@@ -255,13 +255,21 @@ def _fill_years(account, years):
     )
 
 
+# Statements a request may run (docs/performance.md; the benchmark's limits
+# are 4, 3 and 6): the page reads the session with its user and membership,
+# then the year's goals with its plan; the recompute reads nothing; the save
+# also locks the plan, reads the stored months, upserts them and writes the
+# history.
+GRID_PAGE_QUERIES, RECOMPUTE_QUERIES, SAVE_QUERIES = 2, 0, 5
+
+
 def test_grid_page_query_count_does_not_grow_with_data(
     marketer_client, account, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(GRID_PAGE_QUERIES):
         marketer_client.get("/goals/2026/")
     _fill_years(account, range(2016, 2031))
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(GRID_PAGE_QUERIES):
         response = marketer_client.get("/goals/2026/")
     assert 'id="total-cv">78<' in response.content.decode()
 
@@ -280,15 +288,16 @@ def statements(captured):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_recompute_and_save_query_counts(marketer_client, account):
+def test_recompute_and_save_query_counts(
+    marketer_client, account, django_assert_max_num_queries
+):
     _fill_years(account, range(2016, 2031))
-    with CaptureQueriesContext(connection) as recompute:
+    with django_assert_max_num_queries(RECOMPUTE_QUERIES):
         marketer_client.get(
             "/goals/2026/recompute/",
-            {"cv_count_1": "20", "cv_rate_1": "1"},
+            {f"cv_count_{m}": str(m) for m in range(1, 13)},
             headers={"HX-Request": "true"},
         )
-    assert len(statements(recompute.captured_queries)) <= 3
     first = year_post(**{f"m{m}": (str(m * 10), "2") for m in range(1, 13)})
     marketer_client.post("/goals/2026/", first)  # creates the year's plan row
     second = year_post(**{f"m{m}": (str(m * 11), "3") for m in range(1, 13)})
@@ -296,9 +305,9 @@ def test_recompute_and_save_query_counts(marketer_client, account):
         response = marketer_client.post("/goals/2026/", second)
     assert response.status_code == 302
     assert stored(account)[12] == (132, Decimal("3"))
-    # session, user, membership; the year's plan row locked; the stored months
-    # (for the history); one upsert of 12 months; one insert of the history.
-    assert len(statements(save.captured_queries)) <= 7
+    # Transaction control (BEGIN, COMMIT) is not counted: it is not work the
+    # page asks for, and SQLite and PostgreSQL log it differently.
+    assert len(statements(save.captured_queries)) <= SAVE_QUERIES
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from funnel.forms import (
     GoalYearForm,
     WorksheetEditor,
     WorksheetForm,
+    read_months,
     read_worksheet,
     typed_rows,
 )
@@ -84,6 +85,11 @@ def test_grid_reader_agrees_with_the_form(cells):
         assert (figures.cv_count, figures.cv_rate) == values[month]
         assert row["cv"]["error"] == _first(form.errors, f"cv_count_{month}")
         assert row["rate"]["error"] == _first(form.errors, f"cv_rate_{month}")
+    # What a save reads: the same values, and a message exactly where the
+    # form has one.
+    months, errors = read_months(data)
+    assert months == values
+    assert errors == {name: messages[0] for name, messages in form.errors.items()}
 
 
 WORKSHEET_INPUTS = [name for name in WorksheetForm.base_fields]
