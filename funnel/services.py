@@ -159,6 +159,10 @@ def goal_year_save(
     """
     if _locked_plan(account=account, year=year).is_locked:
         raise YearLocked
+    # Read after the lock, in a statement of its own: under READ COMMITTED a
+    # statement sees what was committed when it began, so the months read in
+    # the locking statement itself would miss a save that held the lock
+    # first (tests/reliability/test_concurrency.py races two).
     names = [name for name, _label in GOAL_FIELDS]
     existing = _stored_months(MonthlyGoal, names, account=account, year=year)
     if expected is not None:
@@ -212,9 +216,12 @@ def _month_rows_write(*, model, kind, fields, account, year, existing, months, u
     labels = [str(label) for _name, label in fields]
     model_fields = [model._meta.get_field(name) for name in names]
     now = timezone.now()
-    written_at = model._meta.get_field("updated_at").get_db_prep_save(now, connection)
-    recorded_at = ChangeRecord._meta.get_field("created_at").get_db_prep_save(
-        now, connection
+    # As text once, not converted again for every row it is written in.
+    written_at = str(
+        model._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    )
+    recorded_at = str(
+        ChangeRecord._meta.get_field("created_at").get_db_prep_save(now, connection)
     )
     history, rows, emptied = [], [], []
     for month, values in sorted(months.items()):
@@ -244,13 +251,15 @@ def _month_rows_write(*, model, kind, fields, account, year, existing, months, u
     if emptied:
         model.objects.filter(pk__in=emptied).delete()
     sql.insert(
-        model,
-        [*MONTH_KEY, "updated_at", "updated_by", *names],
-        rows,
-        upsert_on=MONTH_KEY,
-        update=[*names, "updated_by", "updated_at"],
+        sql.Rows(
+            model,
+            [*MONTH_KEY, "updated_at", "updated_by", *names],
+            rows,
+            upsert_on=MONTH_KEY,
+            update=[*names, "updated_by", "updated_at"],
+        ),
+        sql.Rows(ChangeRecord, HISTORY_COLUMNS, history),
     )
-    sql.insert(ChangeRecord, HISTORY_COLUMNS, history)
     return len(history)
 
 

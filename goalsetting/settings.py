@@ -134,20 +134,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The templates' fragment cache ({% cache %}) holds markup that is the same for
-# every request with the same key: a language's menus and labels, a year's
-# links, the bulk-input panel. In each process's memory (no server to run or
-# to reach), emptied when the process restarts, so by every deploy; each key
-# names everything its fragment shows.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "template_fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "template-fragments",
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
-    },
-}
-
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation."

@@ -11,6 +11,7 @@ from django.db import DatabaseError, IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,6 +84,26 @@ def _warnings(plan):
     }
 
 
+WORKSHEET_URLS = {
+    "apply": "funnel:worksheet-apply",
+    "print": "funnel:worksheet-print",
+    "history": "funnel:worksheet-history",
+    "actuals": "funnel:worksheet-actuals",
+    "export": "funnel:worksheet-export-xlsx",
+    "duplicate": "funnel:worksheet-duplicate",
+    "delete": "funnel:worksheet-delete",
+}
+
+
+def _urls(worksheet):
+    """The worksheet's pages, each reversed once (the page links some twice)."""
+    if worksheet is None:
+        return {}
+    return {
+        key: reverse(name, args=[worksheet.pk]) for key, name in WORKSHEET_URLS.items()
+    }
+
+
 def _context(request, *, plan, inputs, worksheet=None, management, **extra):
     """The page's context from its inputs' display values: ``inputs`` is
     ({name: view}, [{name: view} per channel]) and ``management`` the
@@ -91,6 +112,7 @@ def _context(request, *, plan, inputs, worksheet=None, management, **extra):
     result = worksheet_domain.compute(plan)
     return {
         "worksheet": worksheet,
+        "urls": _urls(worksheet),
         "fields": fields,
         "plan": plan,
         "result": result,

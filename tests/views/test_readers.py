@@ -6,6 +6,7 @@ input, or the figures on screen would disagree with what a save stores."""
 from urllib.parse import urlencode
 
 from django.http import QueryDict
+from django.test import RequestFactory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from funnel.forms import (
     read_worksheet,
     typed_rows,
 )
+from funnel.views.calculator import query_values
 from funnel.views.grid import CALENDAR_MONTHS
 
 # What people type, and what they should not: the seed's figures, full-width
@@ -58,6 +60,23 @@ TYPED = st.one_of(
     ),
     st.text(max_size=8),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(["name", "cv_count_1", "channels-0-name", "名前", "a b"]),
+            st.one_of(TYPED, st.text(max_size=20)),
+        ),
+        max_size=8,
+    )
+)
+def test_query_values_reads_what_request_get_reads(pairs):
+    """What a browser sends (percent-encoded UTF-8), read as Django reads it,
+    the last of a repeated name winning."""
+    request = RequestFactory().get("/goals/2026/recompute/?" + urlencode(pairs))
+    assert query_values(request) == {name: request.GET[name] for name in request.GET}
 
 
 def _first(errors, name):
