@@ -8,11 +8,12 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
+from funnel.middleware import membership_of
+
 
 def _membership(request):
-    membership = request.membership
-    # SimpleLazyObject wrapping None is truthy; unwrap through a real attribute.
-    if membership is None or not getattr(membership, "pk", None):
+    membership = membership_of(request)
+    if membership is None or not membership.pk:
         return None
     return membership
 
@@ -25,6 +26,9 @@ def member_required(view):
         membership = _membership(request)
         if membership is None:
             raise PermissionDenied
+        # The membership itself from here on, not its lazy stand-in: the view
+        # and the template read it dozens of times.
+        request.membership = membership
         request.account = membership.account
         return view(request, *args, **kwargs)
 

@@ -198,7 +198,7 @@ class GoalYearForm(forms.Form):
         return data
 
 
-def grid_cell(name, *, value, saved, base, error="", changed=False):
+def grid_cell(name, *, value, saved, base, error="", changed=False, label=None):
     """One input of the grid as display strings: a dict, so that each template
     lookup succeeds at Django's first try (a BoundField costs an exception)."""
     return {
@@ -207,7 +207,7 @@ def grid_cell(name, *, value, saved, base, error="", changed=False):
         "value": value,
         "saved": saved,
         "base": base,
-        "label": _cell_label(name),
+        "label": _cell_label(name) if label is None else label,
         "error": error,
         "changed": changed,
     }
@@ -229,11 +229,12 @@ def stored_rows(goals, months):
     """The grid's rows showing the stored goals ({month: (cv_count, cv_rate)}),
     as the page first shows them: no form is built, nothing is parsed."""
     rows = []
+    labels = _labels(get_language())
     for year, month in months:
         values = goals.get(month, (None, None))
         texts = count_text(values[0]), rate_text(values[1])
         cells = [
-            grid_cell(name, value=text, saved=text, base=text)
+            grid_cell(name, value=text, saved=text, base=text, label=labels[name])
             for name, text in zip(
                 (f"cv_count_{month}", f"cv_rate_{month}"), texts, strict=True
             )

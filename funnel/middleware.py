@@ -37,20 +37,30 @@ class AccountMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = SimpleLazyObject(lambda: self._membership(request))
+        request.membership = SimpleLazyObject(lambda: membership_of(request))
         return self.get_response(request)
 
-    def _membership(self, request):
-        user = request.user
-        if not user.is_authenticated:
-            return None
-        account_id = request.session.get(self.SESSION_KEY)
-        # A user that funnel.backends loaded from the session comes with their
-        # memberships; one that has just signed in does not.
-        memberships = getattr(user, "active_memberships", None)
-        if memberships is None:
-            return selectors.membership_for(user=user, account_id=account_id)
-        return selectors.membership_choose(memberships, account_id=account_id)
+
+def membership_of(request):
+    """The signed-in member's membership (or None), found once a request:
+    ``request.membership`` is its lazy stand-in for templates and views that
+    may never need it."""
+    if not hasattr(request, "_membership"):
+        request._membership = _find_membership(request)
+    return request._membership
+
+
+def _find_membership(request):
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    account_id = request.session.get(AccountMiddleware.SESSION_KEY)
+    # A user that funnel.backends loaded from the session comes with their
+    # memberships; one that has just signed in does not.
+    memberships = getattr(user, "active_memberships", None)
+    if memberships is None:
+        return selectors.membership_for(user=user, account_id=account_id)
+    return selectors.membership_choose(memberships, account_id=account_id)
 
 
 class DatabaseErrorMiddleware:

@@ -157,28 +157,29 @@ def goal_year_save(
     when ``expected`` (the values the user loaded) no longer matches what is
     stored. Returns the number of values that changed.
     """
+    # Everything that does not depend on what is stored is done before the
+    # plan is locked: other saves of the year wait while it is held.
+    write = _MonthRows(
+        model=MonthlyGoal,
+        kind=ChangeKind.GOAL,
+        fields=GOAL_FIELDS,
+        account=account,
+        year=year,
+        months=months,
+        user=user,
+    )
     if _locked_plan(account=account, year=year).is_locked:
         raise YearLocked
     # Read after the lock, in a statement of its own: under READ COMMITTED a
     # statement sees what was committed when it began, so the months read in
     # the locking statement itself would miss a save that held the lock
     # first (tests/reliability/test_concurrency.py races two).
-    names = [name for name, _label in GOAL_FIELDS]
-    existing = _stored_months(MonthlyGoal, names, account=account, year=year)
+    existing = _stored_months(MonthlyGoal, write.names, account=account, year=year)
     if expected is not None:
         conflicts = _conflicts(existing, expected)
         if conflicts:
             raise SaveConflict(conflicts)
-    return _month_rows_write(
-        model=MonthlyGoal,
-        kind=ChangeKind.GOAL,
-        fields=GOAL_FIELDS,
-        account=account,
-        year=year,
-        existing=existing,
-        months=months,
-        user=user,
-    )
+    return write.against(existing)
 
 
 GOAL_FIELDS = (("cv_count", _("CV数")), ("cv_rate", _("CV率")))
@@ -198,69 +199,93 @@ HISTORY_COLUMNS = (
 )
 
 
-def _month_rows_write(*, model, kind, fields, account, year, existing, months, user):
-    """Write the month rows (targets or actuals) of a fiscal year, inside the
-    caller's transaction: each month given gets its values, a month given
-    all-empty loses its row, unchanged months are left alone. One upsert, one
-    delete at most, one insert of the history. Returns the values changed.
+class _MonthRows:
+    """The month rows (targets or actuals) of a fiscal year to write, inside
+    the caller's transaction: each month given gets its values, a month given
+    all-empty loses its row, unchanged months are left alone; every changed
+    value is recorded. Each value is checked when the write is made ready,
+    by its model field's own clean() (the field checks full_clean() would
+    run; the constraints are the database's to enforce), and prepared for the
+    database; against() then compares them with what is stored and writes
+    what changed: one upsert and the history in one statement (funnel/sql.py),
+    a delete when a month was emptied."""
 
-    The rows are written with hand-written INSERTs (funnel/sql.py), each value
-    checked first by its model field's own clean(), the field checks that
-    full_clean() would run; the constraints are the database's to enforce."""
-    connection = connections["default"]
-    calendar_year = {
-        month: cal_year
-        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
-    }
-    names = [name for name, _label in fields]
-    labels = [str(label) for _name, label in fields]
-    model_fields = [model._meta.get_field(name) for name in names]
-    now = timezone.now()
-    # As text once, not converted again for every row it is written in.
-    written_at = str(
-        model._meta.get_field("updated_at").get_db_prep_save(now, connection)
-    )
-    recorded_at = str(
-        ChangeRecord._meta.get_field("created_at").get_db_prep_save(now, connection)
-    )
-    history, rows, emptied = [], [], []
-    for month, values in sorted(months.items()):
-        old = existing.get(month)
-        before = old.values if old else (None,) * len(names)
-        if tuple(values) == before:
-            continue
-        history += [
-            (
-                *(account.pk, kind, year, month, "", label),
-                *(_text(was), _text(value), user.pk, recorded_at),
-            )
-            for label, was, value in zip(labels, before, values, strict=True)
-            if was != value
-        ]
-        if all(value is None for value in values):
-            if old is not None:
-                emptied.append(old.pk)
-            continue
-        prepared = []
-        for field, value in zip(model_fields, values, strict=True):
-            field.clean(value, None)
-            prepared.append(field.get_db_prep_save(value, connection))
-        rows.append(
-            (account.pk, calendar_year[month], month, written_at, user.pk, *prepared)
-        )
-    if emptied:
-        model.objects.filter(pk__in=emptied).delete()
-    sql.insert(
-        sql.Rows(
+    def __init__(self, *, model, kind, fields, account, year, months, user):
+        connection = connections["default"]
+        self.model, self.kind, self.account, self.year, self.user = (
             model,
-            [*MONTH_KEY, "updated_at", "updated_by", *names],
-            rows,
-            upsert_on=MONTH_KEY,
-            update=[*names, "updated_by", "updated_at"],
-        ),
-        sql.Rows(ChangeRecord, HISTORY_COLUMNS, history),
-    )
-    return len(history)
+            kind,
+            account,
+            year,
+            user,
+        )
+        self.names = [name for name, _label in fields]
+        self.labels = [str(label) for _name, label in fields]
+        model_fields = [model._meta.get_field(name) for name in self.names]
+        calendar_year = {
+            month: cal_year
+            for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+        }
+        now = timezone.now()
+        # As text once, not converted again for every row it is written in.
+        written_at = str(
+            model._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        )
+        self.recorded_at = str(
+            ChangeRecord._meta.get_field("created_at").get_db_prep_save(now, connection)
+        )
+        self.months = {}  # month -> (values, the row to write or None, texts)
+        for month, values in sorted(months.items()):
+            values = tuple(values)
+            row = None
+            if any(value is not None for value in values):
+                prepared = []
+                for field, value in zip(model_fields, values, strict=True):
+                    field.clean(value, None)
+                    prepared.append(field.get_db_prep_save(value, connection))
+                row = (
+                    *(account.pk, calendar_year[month], month),
+                    *(written_at, user.pk, *prepared),
+                )
+            self.months[month] = (values, row, [_text(value) for value in values])
+
+    def against(self, existing):
+        """Write what differs from ``existing`` ({month: StoredMonth});
+        returns the number of values changed."""
+        history, rows, emptied = [], [], []
+        for month, (values, row, texts) in self.months.items():
+            old = existing.get(month)
+            before = old.values if old else (None,) * len(values)
+            if values == before:
+                continue
+            history += [
+                (
+                    *(self.account.pk, self.kind, self.year, month, "", label),
+                    *(_text(was), text, self.user.pk, self.recorded_at),
+                )
+                for label, was, value, text in zip(
+                    self.labels, before, values, texts, strict=True
+                )
+                if was != value
+            ]
+            if row is None:
+                if old is not None:
+                    emptied.append(old.pk)
+            else:
+                rows.append(row)
+        if emptied:
+            self.model.objects.filter(pk__in=emptied).delete()
+        sql.insert(
+            sql.Rows(
+                self.model,
+                [*MONTH_KEY, "updated_at", "updated_by", *self.names],
+                rows,
+                upsert_on=MONTH_KEY,
+                update=[*self.names, "updated_by", "updated_at"],
+            ),
+            sql.Rows(ChangeRecord, HISTORY_COLUMNS, history),
+        )
+        return len(history)
 
 
 def _conflicts(existing, expected):
@@ -300,24 +325,19 @@ def actual_year_save(*, account, year: int, months, user, replace_missing: bool)
     every changed value recorded. With ``replace_missing`` (the actuals page)
     months not given are cleared; an import leaves them alone. Saving the same
     values again changes nothing. Returns the values changed."""
-    existing = _stored_months(
-        MonthlyActual,
-        [name for name, _label in ACTUAL_FIELDS],
-        account=account,
-        year=year,
-    )
     if replace_missing:
         months = {m: months.get(m, (None, None)) for m in range(1, 13)}
-    return _month_rows_write(
+    write = _MonthRows(
         model=MonthlyActual,
         kind=ChangeKind.ACTUAL,
         fields=ACTUAL_FIELDS,
         account=account,
         year=year,
-        existing=existing,
         months=months,
         user=user,
     )
+    existing = _stored_months(MonthlyActual, write.names, account=account, year=year)
+    return write.against(existing)
 
 
 # --- the manager's review ---------------------------------------------------

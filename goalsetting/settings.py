@@ -111,7 +111,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that needs no round trip while the
+    # connection is quiet (goalsetting/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "goalsetting.postgresql"
+if DATABASES["default"]["ENGINE"] == "goalsetting.postgresql" and env_bool(
     "DB_PREPARED_STATEMENTS", True
 ):
     # Parameters bound by the server, and a statement run often on a connection

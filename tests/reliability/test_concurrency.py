@@ -5,7 +5,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.test import Client
 
@@ -159,7 +158,7 @@ def test_failure_in_the_middle_of_a_save_writes_nothing_and_keeps_input(
     assert not ChangeRecord.objects.exists()
 
 
-if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if connection.vendor == "postgresql":
     # Only PostgreSQL locks rows; SQLite serialises whole transactions, which the
     # tests above already cover. Defined only there, so it is never "skipped".
 

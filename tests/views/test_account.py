@@ -5,7 +5,6 @@ import re
 import threading
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
@@ -364,7 +363,7 @@ def test_with_two_admins_one_can_be_removed(admin_client_, account):
 # in memory, where a second connection finds the table locked instead of
 # waiting (the SQLite file in use serialises writers with IMMEDIATE
 # transactions), so this test exists on PostgreSQL runs only.
-if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+if connections["default"].vendor == "postgresql":
 
     @pytest.mark.django_db(transaction=True)
     def test_two_admins_demoting_each_other_at_once_leave_one_admin():
