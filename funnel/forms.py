@@ -683,7 +683,7 @@ class WorksheetEditor:
                 "meetings": count_text(channel.meetings),
                 "meeting_rate": rate_text(channel.meeting_rate),
             }
-            for channel in worksheet.channels.all()
+            for channel in worksheet.ordered_channels()
         ]
 
     @property
@@ -776,7 +776,7 @@ def worksheet_input_of(worksheet):
                 meetings=channel.meetings,
                 meeting_rate=channel.meeting_rate,
             )
-            for channel in worksheet.channels.all()
+            for channel in worksheet.ordered_channels()
         ),
     )
 

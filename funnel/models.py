@@ -269,6 +269,13 @@ class Worksheet(models.Model):
     def get_absolute_url(self):
         return reverse("funnel:worksheet-detail", args=[self.pk])
 
+    def ordered_channels(self):
+        """Its channels in their order: the ones selectors.worksheet_get read
+        with it (one statement for both), else from the database, or from a
+        prefetch_related("channels")."""
+        loaded = self.__dict__.get("loaded_channels")
+        return loaded if loaded is not None else list(self.channels.all())
+
 
 class WorksheetChannel(models.Model):
     """A lead channel (獲得チャネル) of a worksheet, in display order."""

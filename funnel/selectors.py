@@ -194,9 +194,9 @@ def _worksheet_select():
 
 
 def worksheet_get(*, account, pk):
-    """The account's worksheet with its channels in order, in one statement
-    (as prefetch_related("channels") would give them, which takes two), or
-    Worksheet.DoesNotExist."""
+    """The account's worksheet with its channels in order (its
+    ordered_channels()), in one statement where prefetch_related("channels")
+    takes two; Worksheet.DoesNotExist when the account has no such one."""
     statement, worksheet_names, channel_names = _worksheet_select()
     rows = statement.rows([pk, account.pk])
     if not rows:
@@ -211,9 +211,5 @@ def worksheet_get(*, account, pk):
         channel = WorksheetChannel.from_db("default", channel_names, row[split:])
         channel.worksheet = worksheet
         channels.append(channel)
-    # What prefetch_related leaves behind: worksheet.channels.all() is these.
-    prefetched = worksheet.channels.get_queryset()
-    prefetched._result_cache = channels
-    prefetched._prefetch_done = True
-    worksheet._prefetched_objects_cache = {"channels": prefetched}
+    worksheet.loaded_channels = channels
     return worksheet

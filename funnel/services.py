@@ -437,7 +437,7 @@ def worksheet_save(*, account, worksheet=None, fields, channels, user):
         old_fields = {name: getattr(worksheet, name) for name in WORKSHEET_FIELDS}
         old_channels = [
             {field: getattr(channel, field) for field in CHANNEL_FIELDS}
-            for channel in worksheet.channels.all()
+            for channel in worksheet.ordered_channels()
         ]
     for name in WORKSHEET_FIELDS:
         setattr(worksheet, name, fields[name])
@@ -492,7 +492,7 @@ def worksheet_save(*, account, worksheet=None, fields, channels, user):
 @transaction.atomic
 def worksheet_duplicate(*, worksheet, name, user):
     """A copy to try another scenario; the original stays as it was."""
-    channels = list(worksheet.channels.all())
+    channels = list(worksheet.ordered_channels())
     copy = Worksheet.objects.get(pk=worksheet.pk)
     copy.pk = None
     copy.name = name

@@ -209,7 +209,7 @@ def test_worksheet_get_is_the_orm_worksheet_with_its_channels(
 
     with django_assert_num_queries(1):
         loaded = selectors.worksheet_get(account=account, pk=worksheet.pk)
-        channels = list(loaded.channels.all())
+        channels = loaded.ordered_channels()
     expected = Worksheet.objects.prefetch_related("channels").get(pk=worksheet.pk)
     assert _fields(loaded) == _fields(expected)
     assert [_fields(c) for c in channels] == [
@@ -218,7 +218,7 @@ def test_worksheet_get_is_the_orm_worksheet_with_its_channels(
     assert [c.name for c in channels] == ["広告", "展示会", "SEO"]
     assert isinstance(loaded.win_rate, Decimal) and isinstance(loaded.entry_date, date)
     assert (
-        list(selectors.worksheet_get(account=account, pk=empty.pk).channels.all()) == []
+        selectors.worksheet_get(account=account, pk=empty.pk).ordered_channels() == []
     )
     with pytest.raises(Worksheet.DoesNotExist):
         selectors.worksheet_get(account=other, pk=worksheet.pk)

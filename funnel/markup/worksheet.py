@@ -76,14 +76,16 @@ def text_input(view, *, unit=None, size=None, label_only=False, autofocus=False)
     )
 
 
-def _flags(view, *names):
-    """' aria-invalid="true"', ' disabled', ' checked' as the view has them."""
-    flags = {
-        "invalid": view["error"] and ' aria-invalid="true"',
-        "disabled": view["disabled"] and " disabled",
-        "checked": view["checked"] and " checked",
-    }
-    return "".join(flags[name] or "" for name in names)
+def _invalid(view):
+    return ' aria-invalid="true"' if view["error"] else ""
+
+
+def _disabled(view):
+    return " disabled" if view["disabled"] else ""
+
+
+def _checked(view):
+    return " checked" if view["checked"] else ""
 
 
 def date_input(view):
@@ -94,7 +96,7 @@ def date_input(view):
     described = f' aria-describedby="{field_id}-error"' if view["error"] else ""
     return SafeString(
         f'<input type="date" name="{view["name"]}"{value} required'
-        f'{_flags(view, "disabled", "invalid")}{described} id="{field_id}">'
+        f'{_disabled(view)}{_invalid(view)}{described} id="{field_id}">'
     )
 
 
@@ -106,7 +108,7 @@ def radios(view):
         parts.append(
             f'<label><input type="radio" name="{view["name"]}" '
             f'value="{escape(str(value))}" id="{view["id"]}_{index}" required'
-            f"{_flags(view, 'disabled', 'invalid')}{checked}> "
+            f"{_disabled(view)}{_invalid(view)}{checked}> "
             f"{escape(str(label))}</label>"
         )
     return SafeString("".join(parts))
@@ -115,8 +117,7 @@ def radios(view):
 def checkbox(view):
     return SafeString(
         f'<input type="checkbox" name="{view["name"]}"'
-        f'{_flags(view, "disabled", "invalid")} id="{view["id"]}"'
-        f"{_flags(view, 'checked')}>"
+        f'{_disabled(view)}{_invalid(view)} id="{view["id"]}"{_checked(view)}>'
     )
 
 
@@ -301,7 +302,7 @@ def channel_rows(rows, *, can_edit, focus_last):
         rate_input = text_input(meeting_rate, label_only=True, unit="%", size="rate")
         online_input = (
             f'<input type="checkbox" name="{online["name"]}" id="{online["id"]}" '
-            f'aria-label="{t["online"]}"{_flags(online, "checked", "disabled")}>'
+            f'aria-label="{t["online"]}"{_checked(online)}{_disabled(online)}>'
         )
         buttons = _row_buttons(index, number, last, t) if can_edit else ""
         parts.append(
