@@ -32,7 +32,8 @@ def user_columns():
     """What a statement reading a user with their memberships of active
     accounts needs: the SELECT list, the joins from the user ``u`` to the
     memberships ``m`` and accounts ``a`` (a row each; the user's row even
-    without one), their order (membership_for()'s) and the converter fields."""
+    without one), their order (membership_for()'s: rows without an account
+    are skipped, wherever they sort) and the converter fields."""
     user_model = get_user_model()
     user_fields, _names = sql.concrete(user_model)
     member_fields, _names = sql.concrete(Membership)
@@ -41,11 +42,15 @@ def user_columns():
         f"{sql.columns(user_model, 'u')}, {sql.columns(Membership, 'm')}, "
         f"{sql.columns(Account, 'a')}"
     )
+    # Two plain LEFT JOINs, not one of a parenthesised join: SQLite would
+    # materialise every account's memberships for that. A membership of an
+    # inactive account comes back with no account, and is left out.
     joins = (
-        f"LEFT JOIN ({sql.quoted(Membership)} m INNER JOIN {sql.quoted(Account)} a "
+        f"LEFT JOIN {sql.quoted(Membership)} m "
+        f"ON m.{sql.quoted(Membership, 'user')} = u.{sql.quoted(user_model, 'pk')} "
+        f"LEFT JOIN {sql.quoted(Account)} a "
         f"ON a.{sql.quoted(Account, 'id')} = m.{sql.quoted(Membership, 'account')} "
-        f"AND a.{sql.quoted(Account, 'is_active')}) "
-        f"ON m.{sql.quoted(Membership, 'user')} = u.{sql.quoted(user_model, 'pk')}"
+        f"AND a.{sql.quoted(Account, 'is_active')}"
     )
     order = f"ORDER BY a.{sql.quoted(Account, 'name')}, a.{sql.quoted(Account, 'id')}"
     return select, joins, order, user_fields + member_fields + account_fields
@@ -76,7 +81,7 @@ def user_from_rows(rows, start=0, using="default"):
     user = user_model.from_db(using, user_names, rows[0][start:members_start])
     memberships = []
     for row in rows:
-        if row[members_start] is None:  # no membership of an active account
+        if row[accounts_start] is None:  # no membership, or an inactive account
             continue
         membership = Membership.from_db(
             using, member_names, row[members_start:accounts_start]
