@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
+from django.forms import CheckboxInput
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.forms import (
+    ChannelForm,
     WorksheetEditor,
     WorksheetForm,
     YearForm,
@@ -263,6 +265,20 @@ def _worksheet_post(request, worksheet):
     )
 
 
+def _with_messages(form_class):
+    """The inputs that can have a message beside them: a checkbox has none
+    (and the page no place for one)."""
+    return [
+        name
+        for name, field in form_class.base_fields.items()
+        if not isinstance(field.widget, CheckboxInput)
+    ]
+
+
+WORKSHEET_MESSAGES = _with_messages(WorksheetForm)
+CHANNEL_MESSAGES = _with_messages(ChannelForm)
+
+
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -278,18 +294,19 @@ def worksheet_recompute(request):
     reading = read_worksheet(query_values(request))
     plan = reading.plan
     result = worksheet_domain.compute(plan)
-    errors = [
-        (f"id_{name}", reading.errors[name]) for name in WorksheetForm.base_fields
-    ]
+    errors = [(f"id_{name}", reading.errors[name]) for name in WORKSHEET_MESSAGES]
     channels = [
         (
             number,
             channel,
             leads,
             worksheet_domain.outside_reference("meeting_rate", channel.meeting_rate),
-            [(f"id_{name}", reading.errors[name]) for name in names],
+            [
+                (f"id_{prefix}{name}", reading.errors[prefix + name])
+                for name in CHANNEL_MESSAGES
+            ],
         )
-        for number, (channel, leads, (_prefix, names)) in enumerate(
+        for number, (channel, leads, (prefix, _names)) in enumerate(
             zip(
                 plan.channels, result.channel_leads, reading.channel_names, strict=True
             ),
