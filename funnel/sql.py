@@ -1,14 +1,18 @@
-"""Hand-written reads for the few statements that (nearly) every request runs.
+"""Hand-written SQL for the few statements that (nearly) every request runs,
+and for the save's writes.
 
 Building a statement through the ORM costs about 0.5 ms of Python on this
 project's machine, more than PostgreSQL takes to answer it, and a signed-in page
 ran three of them before doing anything of its own (docs/performance.md). The
 statements here are written once as SQL from the models' own table and column
-names; their rows come back through the same converters a QuerySet applies (on
+names. Read rows come back through the same converters a QuerySet applies (on
 SQLite, text dates become aware datetimes and stored decimals become Decimals
 of the field's places), and become model instances with ``Model.from_db``, as
-the ORM builds them. tests/test_sql.py checks each against the QuerySet it
-replaces, on SQLite and PostgreSQL.
+the ORM builds them; written values are prepared by the model fields'
+``get_db_prep_save``, as the ORM prepares them. Every statement goes through
+Django's cursor, so the query counts and logs see it. tests/test_sql.py checks
+the reads against the QuerySets they replace, on SQLite and PostgreSQL; the
+save's tests check what it writes.
 """
 
 import json
