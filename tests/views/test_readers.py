@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from funnel.domain.grid import MONTHS
+from funnel.domain.worksheet import compute
 from funnel.forms import (
     GoalYearForm,
     WorksheetEditor,
@@ -21,6 +22,7 @@ from funnel.forms import (
 )
 from funnel.views.calculator import query_values
 from funnel.views.grid import CALENDAR_MONTHS
+from tests.views.test_worksheets import worksheet_data
 
 # What people type, and what they should not: the seed's figures, full-width
 # digits, units, signs, fractions, dates, choices, control and long text.
@@ -188,24 +190,13 @@ def test_worksheet_reader_agrees_with_the_forms(fields, channels, total):
 
 
 def test_the_seed_example_reads_the_same():
-    """The workshop's worked example: 3 orders, 10 opportunities, 40 meetings."""
-    data = {
-        "name": "2026年度 計画",
-        "entry_date": "2026-04-01",
-        "basis": "monthly",
-        "total_revenue": "50,000,000",
-        "web_revenue": "12,000,000",
-        "unit_price": "4,000,000",
-        "win_rate": "30",
-        "opportunity_rate": "25",
-        "cv_rate": "1",
-        "channels-TOTAL_FORMS": "1",
-        "channels-0-name": "広告",
-        "channels-0-online": "on",
-        "channels-0-meetings": "10",
-        "channels-0-meeting_rate": "10",
-    }
+    """The workshop's worked example: 3 orders, 10 opportunities, 40 meetings,
+    leads 100 / 67 / 50."""
+    data = worksheet_data(action=None)
     reading = read_worksheet(data)
     assert reading.plan == WorksheetEditor(QueryDict(urlencode(data))).domain_input()
     assert not any(reading.errors.values())
     assert reading.plan.unit_price == 4_000_000
+    result = compute(reading.plan)
+    assert (result.orders, result.opportunities, result.meetings) == (3, 10, 40)
+    assert result.channel_leads == (100, 67, 50)
