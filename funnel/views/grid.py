@@ -108,8 +108,8 @@ def _tool_forms(request, year, action=None):
 def _context(request, year, rows, plan, tools=None, edited=True):
     """The page's context. ``tools`` are the bulk-input forms of a POST; on a
     GET they are unbound and the same for every year with the same fiscal
-    months, so the template renders them from its fragment cache and the
-    forms are only built if it misses."""
+    months, so the template keeps them as a {% fragment %} and the forms are
+    built only the first time."""
     if tools is None:
         forms = SimpleLazyObject(lambda: _tool_forms(request, year))
         fill = SimpleLazyObject(lambda: forms[0])
@@ -369,8 +369,8 @@ def goal_recompute(request, year):
 
     A calculator: numbers in, numbers out. It reads no account's data and
     writes nothing, so it needs no sign-in, no session and no database, and
-    answers as fast as a view that does nothing (docs/performance.md); the
-    access matrix checks that it touches the database for nobody."""
+    costs little more than a view that does nothing (docs/performance.md);
+    the access matrix checks that it touches the database for nobody."""
     _check_year(year)
     if not request.htmx:
         return redirect("funnel:goal-grid", year=year)
