@@ -1,5 +1,7 @@
 """Shared fixtures: two accounts, a member of each role, signed-in clients."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -13,6 +15,12 @@ from funnel.models import (
 )
 
 PASSWORD = "correct-horse-battery-staple-42"
+
+
+def without_tokens(html):
+    """The page with its CSRF tokens (64 random letters and digits) taken out,
+    so that a check that a figure is absent cannot trip over a token."""
+    return re.sub(r"[A-Za-z0-9]{64}", "", html)
 
 
 def make_member(username, account, role):
