@@ -307,6 +307,30 @@ def test_correcting_a_bad_value_clears_its_message_and_saves(page, account, mark
     assert goals(account) == {3: (40, Decimal("2.00"))}
 
 
+def test_typing_the_moment_the_saved_form_appears_is_recomputed(page, marketer):
+    """The answer to a save replaces the form; a keystroke that comes before
+    the next task (a fast typist, a test driver) still reaches the new form's
+    recompute: htmx wires the new content up as it swaps it, not 20 ms later."""
+    open_grid(page, "marketer")
+    count_input(page, 3).fill("abc")
+    page.evaluate(
+        """() => document.addEventListener("htmx:afterSwap", (event) => {
+            if (event.detail.elt.id !== "grid-form") return;
+            setTimeout(() => {
+                const cell = document.getElementById("id_cv_count_3");
+                cell.value = "40";
+                cell.dispatchEvent(new Event("input", {bubbles: true}));
+            });
+        }, {once: true})"""
+    )
+    rate_input(page, 3).fill("2")
+    save_button(page).click()
+    expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_be_visible()
+
+    expect(page.locator("#visits-3")).to_have_text("2,000")
+    expect(page.locator("#id_cv_count_3-error")).to_have_text("")
+
+
 def test_unreachable_server_shows_a_banner_and_keeps_typed_values(page, marketer):
     open_grid(page, "marketer")
     banner = page.locator("#error-banner")
