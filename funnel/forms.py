@@ -784,12 +784,39 @@ def worksheet_input_of(worksheet):
 # --- the worksheet without forms: the live recompute and the page's inputs ---
 
 
-def _clean_input(field, data, key):
+def _cleaned(field, value):
     """(value, message) of one input, cleaned as a bound form cleans it."""
     try:
-        return field.clean(field.widget.value_from_datadict(data, {}, key)), ""
+        return field.clean(value), ""
     except forms.ValidationError as error:
         return None, error.messages[0]
+
+
+# The longest text whose cleaning is remembered (longer is cleaned every
+# time), so that what is remembered stays small whatever is sent.
+REMEMBERED_LENGTH = 64
+
+
+@lru_cache(maxsize=4096)
+def _remembered(field, value, language):
+    del language  # in the key: messages and date formats depend on it
+    return _cleaned(field, value)
+
+
+def _clean_remembered(field, data, key, language):
+    """The (value, message) of the input ``key`` of ``data``, remembered by
+    field, text and language.
+
+    The live recompute is sent all of a worksheet's inputs on every keystroke,
+    and all but the one being typed in are what they were on the one before:
+    cleaning them (some 50, a third of its time) is a function of the field,
+    the text and the language, so each worker remembers the last few
+    thousand answers. Only immutable values come back (numbers, dates, text,
+    messages as text); a field is one of the forms' class-level fields."""
+    value = field.widget.value_from_datadict(data, {}, key)
+    if isinstance(value, str) and len(value) > REMEMBERED_LENGTH:
+        return _cleaned(field, value)
+    return _remembered(field, value, language)
 
 
 class WorksheetReading:
@@ -806,41 +833,74 @@ class WorksheetReading:
         self.channel_names = channel_names  # [(prefix, [input names])] by row
 
 
+# Each channel row's prefix and input names (in ChannelForm's order), once.
+_CHANNEL_NAMES = tuple(
+    (
+        f"{CHANNEL_PREFIX}-{index}-",
+        tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in ChannelForm.base_fields),
+    )
+    for index in range(MAX_CHANNELS)
+)
+
+
+def _read_channel(name, online, meetings, meeting_rate, language):
+    """A channel row's ChannelPlan and its inputs' messages (ChannelForm's
+    order) from its texts (CHANNEL_FIELDS, "" where absent), remembered as a
+    row: a keystroke changes one row, the others come back as they were."""
+    texts = (name, online, meetings, meeting_rate)
+    if any(len(text) > REMEMBERED_LENGTH for text in texts):
+        return _read_channel_row(*texts, language)
+    return _remembered_channel(*texts, language)
+
+
+def _read_channel_row(name, online, meetings, meeting_rate, language):
+    del language  # in the key: messages depend on it
+    messages = ("",) * len(ChannelForm.base_fields)
+    if not any(text.strip() for text in (name, meetings, meeting_rate)):
+        # An empty row is skipped, as the formset skips it.
+        return worksheet_domain.ChannelPlan("", False, None, None), messages
+    row = {"name": name, "meetings": meetings, "meeting_rate": meeting_rate}
+    if online:  # an unchecked box is absent from a real POST
+        row["online"] = online
+    values, messages = {}, []
+    for field_name, field in ChannelForm.base_fields.items():
+        value = field.widget.value_from_datadict(row, {}, field_name)
+        value, message = _cleaned(field, value)
+        values[field_name] = value
+        messages.append(message)
+    channel = worksheet_domain.ChannelPlan(
+        name=values["name"] or "",
+        online=bool(values["online"]),
+        meetings=values["meetings"],
+        meeting_rate=values["meeting_rate"],
+    )
+    return channel, tuple(messages)
+
+
+_remembered_channel = lru_cache(maxsize=1024)(_read_channel_row)
+
+
 def read_worksheet(data):
     """The same field objects clean the same text with the same messages, and
     the same rules across fields apply (tests/views/test_readers.py
     holds the two to the same answers for any input)."""
     errors, values = {}, {}
+    language = get_language()
     for name, field in WorksheetForm.base_fields.items():
-        values[name], errors[name] = _clean_input(field, data, name)
+        values[name], errors[name] = _clean_remembered(field, data, name, language)
     if not errors["unit_price"] and (error := unit_price_error(values["unit_price"])):
         values["unit_price"], errors["unit_price"] = None, error
     if error := web_revenue_error(values["total_revenue"], values["web_revenue"]):
         values["web_revenue"], errors["web_revenue"] = None, error
-    # The rows as WorksheetEditor sees them: counted, clamped, checkboxes read.
-    rows = channel_formset_data(channel_rows(data))
+    # The rows as WorksheetEditor sees them: counted, clamped, each read whole.
     channels, channel_names = [], []
-    for index in range(int(rows[f"{CHANNEL_PREFIX}-TOTAL_FORMS"])):
-        prefix = f"{CHANNEL_PREFIX}-{index}-"
-        names = [prefix + name for name in ChannelForm.base_fields]
-        channel_names.append((prefix, names))
-        typed = channel_typed(rows, prefix)
-        row = {}
-        for name, field in ChannelForm.base_fields.items():
-            if typed:
-                row[name], errors[prefix + name] = _clean_input(
-                    field, rows, prefix + name
-                )
-            else:  # an empty row is skipped, as the formset skips it
-                row[name], errors[prefix + name] = None, ""
-        channels.append(
-            worksheet_domain.ChannelPlan(
-                name=row["name"] or "",
-                online=bool(row["online"]),
-                meetings=row["meetings"],
-                meeting_rate=row["meeting_rate"],
-            )
+    for typed, (prefix, names) in zip(channel_rows(data), _CHANNEL_NAMES, strict=False):
+        channel, messages = _read_channel(
+            *(typed[name] for name in CHANNEL_FIELDS), language
         )
+        channels.append(channel)
+        channel_names.append((prefix, names))
+        errors.update(zip(names, messages, strict=True))
     plan = worksheet_domain.WorksheetInput(
         total_revenue=values["total_revenue"],
         web_revenue=values["web_revenue"],

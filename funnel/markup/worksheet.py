@@ -321,8 +321,8 @@ def computed(plan, result, warnings, errors, channels):
     """What the live recompute answers: every result, formula, warning and
     message as an out-of-band swap; no input is swapped. ``errors`` are
     (input id, message) of the worksheet's inputs in their order;
-    ``channels`` (number, channel plan, leads, warning, [(id, message)]) by
-    row. A channel's result cell travels inside a <template>: a bare <td>
+    ``channels`` (number, channel plan, leads, warning, ((id, message), ...))
+    by row. A channel's result cell travels inside a <template>: a bare <td>
     among the swaps would be dropped by the HTML parser."""
     parts = [
         step1(plan, result, True),
@@ -336,13 +336,19 @@ def computed(plan, result, warnings, errors, channels):
         rate_warning("opportunity_rate", warnings["opportunity_rate"], True),
     ]
     parts += [field_error(field_id, error, True) for field_id, error in errors]
-    t = texts()
-    for number, channel, leads, warning, channel_errors in channels:
-        parts.append(
-            f"<template>{channel_result(number, channel, leads, True, t)}</template>"
-            f"{channel_warning(number, warning, True, t)}"
-        )
-        parts += [
-            field_error(field_id, error, True) for field_id, error in channel_errors
-        ]
+    language = get_language()
+    parts += [_channel_swaps(*channel, language) for channel in channels]
     return SafeString("".join(parts))
+
+
+@lru_cache(maxsize=1024)
+def _channel_swaps(number, channel, leads, warning, errors, language):
+    """A channel row's swaps, remembered by what they show: a keystroke
+    changes one row's, the others come back as they were. ``errors`` is a
+    tuple of (input id, message as text)."""
+    t = _texts(language)
+    return (
+        f"<template>{channel_result(number, channel, leads, True, t)}</template>"
+        f"{channel_warning(number, warning, True, t)}"
+        + "".join(field_error(field_id, error, True) for field_id, error in errors)
+    )

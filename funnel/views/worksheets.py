@@ -27,6 +27,8 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.forms import (
+    CHANNEL_PREFIX,
+    MAX_CHANNELS,
     ChannelForm,
     WorksheetEditor,
     WorksheetForm,
@@ -277,6 +279,12 @@ def _with_messages(form_class):
 
 WORKSHEET_MESSAGES = _with_messages(WorksheetForm)
 CHANNEL_MESSAGES = _with_messages(ChannelForm)
+# The recompute's (input name, element id) pairs, made once.
+WORKSHEET_MESSAGE_IDS = tuple((name, f"id_{name}") for name in WORKSHEET_MESSAGES)
+CHANNEL_MESSAGE_IDS = tuple(
+    tuple((prefix + name, f"id_{prefix}{name}") for name in CHANNEL_MESSAGES)
+    for prefix in (f"{CHANNEL_PREFIX}-{index}-" for index in range(MAX_CHANNELS))
+)
 
 
 @login_not_required
@@ -294,27 +302,23 @@ def worksheet_recompute(request):
     reading = read_worksheet(query_values(request))
     plan = reading.plan
     result = worksheet_domain.compute(plan)
-    errors = [(f"id_{name}", reading.errors[name]) for name in WORKSHEET_MESSAGES]
+    errors = reading.errors
+    messages = [(field_id, errors[name]) for name, field_id in WORKSHEET_MESSAGE_IDS]
     channels = [
         (
             number,
             channel,
             leads,
             worksheet_domain.outside_reference("meeting_rate", channel.meeting_rate),
-            [
-                (f"id_{prefix}{name}", reading.errors[prefix + name])
-                for name in CHANNEL_MESSAGES
-            ],
+            tuple((field_id, errors[name]) for name, field_id in ids),
         )
-        for number, (channel, leads, (prefix, _names)) in enumerate(
-            zip(
-                plan.channels, result.channel_leads, reading.channel_names, strict=True
-            ),
+        for number, (channel, leads, ids) in enumerate(
+            zip(plan.channels, result.channel_leads, CHANNEL_MESSAGE_IDS, strict=False),
             start=1,
         )
     ]
     return HttpResponse(
-        markup.computed(plan, result, _warnings(plan), errors, channels)
+        markup.computed(plan, result, _warnings(plan), messages, channels)
     )
 
 

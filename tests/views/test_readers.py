@@ -5,6 +5,7 @@ input, or the figures on screen would disagree with what a save stores."""
 
 from urllib.parse import urlencode
 
+import pytest
 from django.http import QueryDict
 from django.test import RequestFactory
 from hypothesis import given, settings
@@ -79,6 +80,35 @@ def test_query_values_reads_what_request_get_reads(pairs):
     the last of a repeated name winning."""
     request = RequestFactory().get("/goals/2026/recompute/?" + urlencode(pairs))
     assert query_values(request) == {name: request.GET[name] for name in request.GET}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name=R%26D&x=1",  # an escaped '&': read pair by pair
+        "a%3db=1%3D2&a%3Db=3",  # escaped '=', either case
+        "name=100%25&cv_rate_1=1%2525",  # an escaped '%' is unquoted once
+        "a+b=c+d&e=%2B",  # '+' a space, an escaped '+' a plus
+        "a=%zz&b=%E3%81&c=%",  # malformed escapes, a cut-off character
+        "&&a&b=&=c&a=2",  # empty pairs, no '=', no name, repeated
+        "",
+    ],
+)
+def test_query_values_reads_odd_queries_as_request_get_does(query):
+    request = RequestFactory().get("/worksheets/recompute/?" + query)
+    assert query_values(request) == {name: request.GET[name] for name in request.GET}
+
+
+def test_query_values_refuses_more_fields_than_django_reads(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    nine = "&".join(f"f{n}=1" for n in range(9))
+    url = "/worksheets/recompute/?"
+    assert (
+        client.get(url + nine + "&g=1", headers={"hx-request": "true"}).status_code
+        == 200
+    )
+    response = client.get(url + nine + "&g=1&h=1", headers={"hx-request": "true"})
+    assert response.status_code == 400
 
 
 def _first(errors, name):
