@@ -941,7 +941,14 @@ def input_view(field, name, value, *, label, error="", disabled=False):
 
 
 def _form_labels(form_class):
-    """The form's labels as text, once a request (not once an input)."""
+    """The form's labels as text, translated once per language (not once an
+    input, and not once a request: the page shows some fourteen)."""
+    return _labels_in(form_class, get_language())
+
+
+@lru_cache(maxsize=16)
+def _labels_in(form_class, language):
+    del language  # the cache's key: the labels are translated in it
     return {name: str(field.label) for name, field in form_class.base_fields.items()}
 
 
