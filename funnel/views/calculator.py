@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 
-# An escaped '&' or '=' (typed in a name): the query must then be split
-# before it is unquoted, pair by pair.
+# An escaped '&' or '=' (typed in a name or a value): the query must then be
+# split before it is unquoted, pair by pair.
 _ESCAPED_SEPARATOR = re.compile(rb"%(?:26|3[dD])")
 
 
