@@ -825,20 +825,16 @@ class WorksheetReading:
     budget of the live recompute): ``plan`` (a WorksheetInput) and
     ``errors``, the message (or "") of every input by its name."""
 
-    __slots__ = ("channel_names", "errors", "plan")
+    __slots__ = ("errors", "plan")
 
-    def __init__(self, plan, errors, channel_names):
+    def __init__(self, plan, errors):
         self.plan = plan
         self.errors = errors
-        self.channel_names = channel_names  # [(prefix, [input names])] by row
 
 
-# Each channel row's prefix and input names (in ChannelForm's order), once.
+# Each channel row's input names (in ChannelForm's order), made once.
 _CHANNEL_NAMES = tuple(
-    (
-        f"{CHANNEL_PREFIX}-{index}-",
-        tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in ChannelForm.base_fields),
-    )
+    tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in ChannelForm.base_fields)
     for index in range(MAX_CHANNELS)
 )
 
@@ -855,13 +851,13 @@ def _read_channel(name, online, meetings, meeting_rate, language):
 
 def _read_channel_row(name, online, meetings, meeting_rate, language):
     del language  # in the key: messages depend on it
-    messages = ("",) * len(ChannelForm.base_fields)
-    if not any(text.strip() for text in (name, meetings, meeting_rate)):
-        # An empty row is skipped, as the formset skips it.
-        return worksheet_domain.ChannelPlan("", False, None, None), messages
     row = {"name": name, "meetings": meetings, "meeting_rate": meeting_rate}
     if online:  # an unchecked box is absent from a real POST
         row["online"] = online
+    if not channel_typed(row, ""):
+        # An empty row is skipped, as the formset skips it.
+        messages = ("",) * len(ChannelForm.base_fields)
+        return worksheet_domain.ChannelPlan("", False, None, None), messages
     values, messages = {}, []
     for field_name, field in ChannelForm.base_fields.items():
         value = field.widget.value_from_datadict(row, {}, field_name)
@@ -893,13 +889,12 @@ def read_worksheet(data):
     if error := web_revenue_error(values["total_revenue"], values["web_revenue"]):
         values["web_revenue"], errors["web_revenue"] = None, error
     # The rows as WorksheetEditor sees them: counted, clamped, each read whole.
-    channels, channel_names = [], []
-    for typed, (prefix, names) in zip(channel_rows(data), _CHANNEL_NAMES, strict=False):
+    channels = []
+    for typed, names in zip(channel_rows(data), _CHANNEL_NAMES, strict=False):
         channel, messages = _read_channel(
             *(typed[name] for name in CHANNEL_FIELDS), language
         )
         channels.append(channel)
-        channel_names.append((prefix, names))
         errors.update(zip(names, messages, strict=True))
     plan = worksheet_domain.WorksheetInput(
         total_revenue=values["total_revenue"],
@@ -911,7 +906,7 @@ def read_worksheet(data):
         cv_rate=values["cv_rate"],
         channels=tuple(channels),
     )
-    return WorksheetReading(plan, errors, channel_names)
+    return WorksheetReading(plan, errors)
 
 
 def input_view(field, name, value, *, label, error="", disabled=False):
