@@ -128,12 +128,12 @@ def insert(*writes, using="default"):
             # statement: psycopg dumps a list parameter value by value in
             # Python (half a millisecond for a year's history), json.dumps in C.
             cursor.execute(
-                _postgresql_insert(tuple(write.key for write in writes)),
+                _postgresql_insert(tuple(write.key for write in writes), using),
                 [json.dumps(write.rows, default=str) for write in writes],
             )
             return
         for write in writes:
-            statement = _insert_statement(*write.key, connection.vendor)
+            statement = _insert_statement(*write.key, using)
             names = write.key[1]
             per_statement = max(1, connection.features.max_query_params // len(names))
             for start in range(0, len(write.rows), per_statement):
@@ -145,8 +145,8 @@ def insert(*writes, using="default"):
 
 
 @cache
-def _postgresql_insert(keys):
-    statements = [_insert_statement(*key, "postgresql") for key in keys]
+def _postgresql_insert(keys, using):
+    statements = [_insert_statement(*key, using) for key in keys]
     if len(statements) == 1:
         return statements[0]
     clauses = ", ".join(
@@ -163,8 +163,8 @@ class _Insert(str):
 
 
 @cache
-def _insert_statement(model, names, upsert_on, update, vendor):
-    connection = connections["default"]
+def _insert_statement(model, names, upsert_on, update, using):
+    connection = connections[using]
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     table = quote(model._meta.db_table)
@@ -177,7 +177,7 @@ def _insert_statement(model, names, upsert_on, update, vendor):
             for column in (quote(model._meta.get_field(n).column) for n in update)
         )
         suffix = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    if vendor == "postgresql":
+    if connection.vendor == "postgresql":
         typed = ", ".join(
             f"(r->>{index})::{field.db_type(connection)}"
             for index, field in enumerate(fields)

@@ -115,18 +115,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's, with a health check that needs no round trip while the
     # connection is quiet (goalsetting/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "goalsetting.postgresql"
-if DATABASES["default"]["ENGINE"] == "goalsetting.postgresql" and env_bool(
-    "DB_PREPARED_STATEMENTS", True
-):
-    # Parameters bound by the server, and a statement run often on a connection
-    # (the few every page runs) prepared by psycopg: PostgreSQL then parses and
-    # plans it once, not on every request, which halved its CPU per page here.
-    # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot keep them
-    # (PgBouncer in transaction mode before 1.21).
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": 5,
-    }
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, and a statement run often on a
+        # connection (the few every page runs) prepared by psycopg: PostgreSQL
+        # then parses and plans it once, not on every request, which halved
+        # its CPU per page here. DB_PREPARED_STATEMENTS=0 behind a pooler that
+        # cannot keep them (PgBouncer in transaction mode before 1.21).
+        DATABASES["default"]["OPTIONS"] = {
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: wait for a writer instead of failing at once, and write-ahead
     # logging so readers do not block the save of a year.
