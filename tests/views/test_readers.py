@@ -3,6 +3,7 @@
 any input both must see the same values and show the same message beside each
 input, or the figures on screen would disagree with what a save stores."""
 
+from urllib import parse
 from urllib.parse import urlencode
 
 import pytest
@@ -21,7 +22,7 @@ from funnel.forms import (
     read_worksheet,
     typed_rows,
 )
-from funnel.views.calculator import query_values
+from funnel.views.calculator import query_values, unquote_to_bytes
 from funnel.views.grid import CALENDAR_MONTHS
 from tests.views.test_worksheets import worksheet_data
 
@@ -97,6 +98,22 @@ def test_query_values_reads_what_request_get_reads(pairs):
 def test_query_values_reads_odd_queries_as_request_get_does(query):
     request = RequestFactory().get("/worksheets/recompute/?" + query)
     assert query_values(request) == {name: request.GET[name] for name in request.GET}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    raw=st.lists(
+        st.one_of(
+            st.sampled_from([b"%", b"%%", b"%E3%81%82", b"%e3%81", b"%2", b"%2C", b"+"]),
+            st.binary(max_size=4),
+            st.text("%0123456789abcdefABCDEFgG", max_size=6).map(str.encode),
+        ),
+        max_size=12,
+    ).map(b"".join)
+)
+def test_unquote_reads_any_bytes_as_the_standard_library(raw):
+    """Runs of escapes, lone, cut-off and malformed ones, either case."""
+    assert unquote_to_bytes(raw) == parse.unquote_to_bytes(raw)
 
 
 def test_query_values_refuses_more_fields_than_django_reads(client, settings):
