@@ -100,6 +100,7 @@
   var typedSinceBulk = false;
   var recomputeWaiting = false; // a recompute held back while the form was posted
   var posting = false;
+  var submitWaiting = null; // a button pressed while the form was posted
   var gridForm = null;     // the form element last seen, to notice a swap
   var lastCellId = null;   // the grid cell last entered, to return to after 元に戻す
   var enteredValue = "";   // the focused cell's value when it was entered (Esc)
@@ -344,9 +345,19 @@
 
   // A bulk button remembers the inputs before the server answers; the answer
   // says (data-bulk) whether it changed them.
+  // A button pressed while the form is being posted (保存 with Ctrl+S just
+  // after 前年をコピー, say) waits for the answer and is pressed again in the
+  // form it brings: htmx would queue it on this form, which the answer
+  // replaces, and drop it unsent.
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "grid-form") return;
     var action = event.submitter ? event.submitter.value : "save";
+    if (posting) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      submitWaiting = action;
+      return;
+    }
     pendingValues = BULK_ACTIONS.indexOf(action) >= 0 ? snapshot(event.target) : null;
   }, true);
 
@@ -369,6 +380,17 @@
     var config = event.detail.requestConfig;
     if (!(config && config.elt && config.elt.id === "grid-form")) return;
     posting = false;
+    var form = document.getElementById("grid-form");
+    if (submitWaiting && form) {
+      var button = form.querySelector(
+        'button[name="action"][value="' + submitWaiting + '"]');
+      submitWaiting = null;
+      if (button) {
+        recomputeWaiting = false; // the post answers with the figures
+        form.requestSubmit(button);
+        return;
+      }
+    }
     if (recomputeWaiting) {
       recomputeWaiting = false;
       var body = document.getElementById("grid-body");

@@ -356,6 +356,35 @@ def test_copy_last_year_undo_and_save_with_the_keyboard_alone(page, account, mar
     assert goals(account) == {m: (m, Decimal("2.00")) for m in range(1, 13)}
 
 
+def test_a_save_pressed_while_a_bulk_action_is_answered_is_not_lost(
+    page, account, marketer
+):
+    """Ctrl+S while 前年をコピー is still on its way: the save waits for the
+    copy's answer and saves the form it brings (htmx alone would queue it on
+    the form the answer replaces, and drop it)."""
+    make_year(account, YEAR - 1, {m: (m, Decimal(2)) for m in range(1, 13)})
+    held = []
+
+    def hold_the_first_post(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    open_grid(page)
+    page.route(f"**{GRID}", hold_the_first_post)
+    button(page, "前年をコピー").click()
+    for _ in range(250):  # the route's handler runs while the page is waited on
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the copy was not posted"
+    page.keyboard.press("Control+S")
+    held[0].continue_()
+    expect(status(page, SAVED)).to_be_visible()
+    assert goals(account) == {m: (m, Decimal("2.00")) for m in range(1, 13)}
+
+
 def test_copy_an_empty_last_year_says_so(page, account, marketer):
     open_grid(page)
     count_input(page, 1).fill("8")
