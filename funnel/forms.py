@@ -566,15 +566,19 @@ ChannelFormSet = forms.formset_factory(
 CHANNEL_FIELDS = ("name", "online", "meetings", "meeting_rate")
 
 
-def channel_rows(data):
-    """The channel rows of a POST or GET, as typed (strings), in display order."""
+def channel_count(data):
+    """How many channel rows a POST or GET has: its formset's count, clamped."""
     try:
         total = int(data.get(f"{CHANNEL_PREFIX}-TOTAL_FORMS", 0))
     except (TypeError, ValueError):
         total = 0
-    total = max(0, min(total, MAX_CHANNELS))
+    return max(0, min(total, MAX_CHANNELS))
+
+
+def channel_rows(data):
+    """The channel rows of a POST or GET, as typed (strings), in display order."""
     rows = []
-    for index in range(total):
+    for index in range(channel_count(data)):
         prefix = f"{CHANNEL_PREFIX}-{index}-"
         rows.append({field: data.get(prefix + field, "") for field in CHANNEL_FIELDS})
     return rows
@@ -822,19 +826,26 @@ def _clean_remembered(field, data, key, language):
 class WorksheetReading:
     """What a WorksheetEditor bound to the same data validates, read without
     building its forms (about 2 ms of Python for ten channels, the whole
-    budget of the live recompute): ``plan`` (a WorksheetInput) and
-    ``errors``, the message (or "") of every input by its name."""
+    budget of the live recompute): ``plan`` (a WorksheetInput),
+    ``errors``, the message (or "") of every input by its name, and
+    ``channel_messages``, each channel row's messages in ChannelForm's order."""
 
-    __slots__ = ("errors", "plan")
+    __slots__ = ("channel_messages", "errors", "plan")
 
-    def __init__(self, plan, errors):
+    def __init__(self, plan, errors, channel_messages):
         self.plan = plan
         self.errors = errors
+        self.channel_messages = channel_messages
 
 
-# Each channel row's input names (in ChannelForm's order), made once.
+# Each channel row's input names, in ChannelForm's order and in
+# CHANNEL_FIELDS' (what _read_channel reads), made once.
 _CHANNEL_NAMES = tuple(
     tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in ChannelForm.base_fields)
+    for index in range(MAX_CHANNELS)
+)
+_CHANNEL_INPUTS = tuple(
+    tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in CHANNEL_FIELDS)
     for index in range(MAX_CHANNELS)
 )
 
@@ -889,13 +900,15 @@ def read_worksheet(data):
     if error := web_revenue_error(values["total_revenue"], values["web_revenue"]):
         values["web_revenue"], errors["web_revenue"] = None, error
     # The rows as WorksheetEditor sees them: counted, clamped, each read whole.
-    channels = []
-    for typed, names in zip(channel_rows(data), _CHANNEL_NAMES, strict=False):
+    channels, channel_messages = [], []
+    get = data.get
+    for index in range(channel_count(data)):
         channel, messages = _read_channel(
-            *(typed[name] for name in CHANNEL_FIELDS), language
+            *(get(name, "") for name in _CHANNEL_INPUTS[index]), language
         )
         channels.append(channel)
-        errors.update(zip(names, messages, strict=True))
+        channel_messages.append(messages)
+        errors.update(zip(_CHANNEL_NAMES[index], messages, strict=True))
     plan = worksheet_domain.WorksheetInput(
         total_revenue=values["total_revenue"],
         web_revenue=values["web_revenue"],
@@ -906,7 +919,7 @@ def read_worksheet(data):
         cv_rate=values["cv_rate"],
         channels=tuple(channels),
     )
-    return WorksheetReading(plan, errors)
+    return WorksheetReading(plan, errors, channel_messages)
 
 
 def input_view(field, name, value, *, label, error="", disabled=False):

@@ -1,5 +1,6 @@
-"""The worksheet's inputs, channel rows and formulas, and its live recompute's
-fragments. Inputs are the display values of forms.input_view()."""
+"""The worksheet page's inputs, formulas, channel rows, steps and links, and
+its live recompute's fragments. Inputs are the display values of
+forms.input_view()."""
 
 from functools import lru_cache
 from html import escape
@@ -8,6 +9,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from funnel.domain.worksheet import outside_reference
 from funnel.markup import OOB, field_error
 from funnel.templatetags.funnel_format import count, rate, yen
 
@@ -140,8 +142,8 @@ def management_form(prefix, total, initial, maximum):
 # --- formulas ----------------------------------------------------------------
 
 
-def step1(plan, result, oob=False):
-    t = texts()
+def step1(plan, result, oob=False, t=None):
+    t = t or texts()
     return (
         f'<p class="formula" id="formula-1"{OOB if oob else ""}>{t["nonweb"]} = '
         f"{yen(plan.total_revenue)} − {yen(plan.web_revenue)} = "
@@ -149,8 +151,8 @@ def step1(plan, result, oob=False):
     )
 
 
-def step2(plan, result, oob=False):
-    t = texts()
+def step2(plan, result, oob=False, t=None):
+    t = t or texts()
     return (
         f'<p class="formula" id="formula-2"{OOB if oob else ""}>{t["web"]} '
         f"{yen(plan.web_revenue)} / {t['unit_price']} {yen(plan.unit_price)} = "
@@ -159,8 +161,8 @@ def step2(plan, result, oob=False):
     )
 
 
-def step3(plan, result, oob=False):
-    t = texts()
+def step3(plan, result, oob=False, t=None):
+    t = t or texts()
     if plan.skip_opportunity:
         body = (
             f'{t["skipped"]} <span class="visually-hidden">{t["opportunities"]}'
@@ -176,8 +178,8 @@ def step3(plan, result, oob=False):
     return f'<p class="formula" id="formula-3"{OOB if oob else ""}>{body}</p>'
 
 
-def step4(plan, result, oob=False):
-    t = texts()
+def step4(plan, result, oob=False, t=None):
+    t = t or texts()
     if plan.skip_opportunity:
         source, rate_label, source_rate = (
             result.orders,
@@ -198,8 +200,8 @@ def step4(plan, result, oob=False):
     )
 
 
-def allotment(result, oob=False):
-    t = texts()
+def allotment(result, oob=False, t=None):
+    t = t or texts()
     left = result.unallotted
     if left is None:
         remainder = f'class="hint">{t["unallotted_unknown"]}'
@@ -220,8 +222,8 @@ def allotment(result, oob=False):
     )
 
 
-def lead_totals(result, oob=False):
-    t = texts()
+def lead_totals(result, oob=False, t=None):
+    t = t or texts()
     return (
         f'<p class="formula" id="lead-totals"{OOB if oob else ""}>'
         f'{t["leads_total"]} <strong id="result-leads-total">'
@@ -231,8 +233,8 @@ def lead_totals(result, oob=False):
     )
 
 
-def step6(plan, result, oob=False):
-    t = texts()
+def step6(plan, result, oob=False, t=None):
+    t = t or texts()
     return (
         f'<p class="formula" id="formula-6"{OOB if oob else ""}>{t["online_leads"]} '
         f"{count(result.online_leads)}{t['piece']} / {t['cv_rate']} "
@@ -241,10 +243,10 @@ def step6(plan, result, oob=False):
     )
 
 
-def rate_warning(kind, flag, oob=False):
+def rate_warning(kind, flag, oob=False, t=None):
     return (
         f'<span class="warning" id="warning-{kind}"{OOB if oob else ""}>'
-        f"{texts()['rate_warning'] if flag else ''}</span>"
+        f"{(t or texts())['rate_warning'] if flag else ''}</span>"
     )
 
 
@@ -321,34 +323,291 @@ def computed(plan, result, warnings, errors, channels):
     """What the live recompute answers: every result, formula, warning and
     message as an out-of-band swap; no input is swapped. ``errors`` are
     (input id, message) of the worksheet's inputs in their order;
-    ``channels`` (number, channel plan, leads, warning, ((id, message), ...))
-    by row. A channel's result cell travels inside a <template>: a bare <td>
+    ``channels`` (channel plan, leads, messages, message slots) by row, the
+    slots (position among the messages, input id) of the inputs that show
+    one. A channel's result cell travels inside a <template>: a bare <td>
     among the swaps would be dropped by the HTML parser."""
+    language = get_language()
+    t = _texts(language)
     parts = [
-        step1(plan, result, True),
-        step2(plan, result, True),
-        step3(plan, result, True),
-        step4(plan, result, True),
-        allotment(result, True),
-        lead_totals(result, True),
-        step6(plan, result, True),
-        rate_warning("win_rate", warnings["win_rate"], True),
-        rate_warning("opportunity_rate", warnings["opportunity_rate"], True),
+        step1(plan, result, True, t),
+        step2(plan, result, True, t),
+        step3(plan, result, True, t),
+        step4(plan, result, True, t),
+        allotment(result, True, t),
+        lead_totals(result, True, t),
+        step6(plan, result, True, t),
+        rate_warning("win_rate", warnings["win_rate"], True, t),
+        rate_warning("opportunity_rate", warnings["opportunity_rate"], True, t),
     ]
     parts += [field_error(field_id, error, True) for field_id, error in errors]
-    language = get_language()
-    parts += [_channel_swaps(*channel, language) for channel in channels]
+    parts += [
+        _channel_swaps(number, *channel, language)
+        for number, channel in enumerate(channels, start=1)
+    ]
     return SafeString("".join(parts))
 
 
 @lru_cache(maxsize=1024)
-def _channel_swaps(number, channel, leads, warning, errors, language):
+def _channel_swaps(number, channel, leads, messages, slots, language):
     """A channel row's swaps, remembered by what they show: a keystroke
-    changes one row's, the others come back as they were. ``errors`` is a
-    tuple of (input id, message as text)."""
+    changes one row's, the others come back as they were. ``messages`` are
+    texts, ``slots`` (position in ``messages``, input id) pairs."""
     t = _texts(language)
+    warning = outside_reference("meeting_rate", channel.meeting_rate)
     return (
         f"<template>{channel_result(number, channel, leads, True, t)}</template>"
         f"{channel_warning(number, warning, True, t)}"
-        + "".join(field_error(field_id, error, True) for field_id, error in errors)
+        + "".join(
+            field_error(field_id, messages[position], True)
+            for position, field_id in slots
+        )
+    )
+
+
+# --- the sheet ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _sheet_texts(language):
+    """The sheet's fixed labels, hints and headings in the active language
+    (``language`` is its code, the cache's key), escaped once."""
+    del language
+    texts = {
+        "entry_date": _("記入日"),
+        "basis": _("基準"),
+        "basis_hint": _("※月の受注件数目標から設定していくと進めやすい"),
+        "step1": _("売上"),
+        "step1_point": _(
+            "【POINT】Web以外の売上と比べてどのくらいのインパクトを求めるかを決めます。"
+            "いきなりWebからの売上を期待せず、小さく立ち上げて徐々に拡大しましょう。"
+        ),
+        "step2": _("受注数 × 受注単価 = 売上"),
+        "step3": _("案件化数"),
+        "win_rate": _("受注率"),
+        "win_rate_hint": _("参考: 案件化→受注 20〜40%程度"),
+        "step3_note": _(
+            "※購入のハードルが低い低単価商材や、問い合わせ後に有効案件化しやすい商材の場合は、"
+            "③を考慮せず④の商談数を母数にします（受注率は商談→受注の率として使います）。"
+        ),
+        "step4": _("商談数"),
+        "opportunity_rate": _("案件化率"),
+        "opportunity_rate_hint": _("参考: 商談化→案件化 40〜60%程度"),
+        "step5": _("リード数"),
+        "channel_name": _("チャネル名"),
+        "online": _("オンライン"),
+        "meetings": _("商談数（アポ）"),
+        "meeting_rate": _("商談化率（アポ率）"),
+        "leads": _("リード数"),
+        "actions": _("操作"),
+        "add_channel": _("＋ チャネルを追加"),
+        "add_channel_hint": _(
+            "※他にも獲得チャネルがある場合は適宜追加してください。"
+            "展示会・セミナーなどはオンラインのチェックを外します（CV・訪問数に含めません）。"
+        ),
+        "meeting_rate_hint": _(
+            "参考: 商談化率（リード→商談化）20〜30%程度。"
+            "チャネルやCVポイントごとに異なります（広告は低め、オーガニックは高め）。"
+        ),
+        "step6": _("訪問数"),
+        "content_hint": _(
+            "コンテンツの目安: 60記事以上で月約4,000〜4,500訪問（ferret One中央値）。"
+            "理想は120本以上です。"
+        ),
+    }
+    return {key: escape(text) for key, text in texts.items()}
+
+
+def labelled_input(view, *, unit=None, size=None):
+    """An input with its label before it and its message after it."""
+    return (
+        f'<label for="{view["id"]}">{escape(view["label"])}</label>\n'
+        f"{text_input(view, unit=unit, size=size)}"
+        f"{field_error(view['id'], view['error'])}"
+    )
+
+
+def _step(number, mark, title, body):
+    return (
+        f'<section class="card step" aria-labelledby="step{number}-title">\n'
+        f'<h2 id="step{number}-title">{mark} {title}</h2>\n{body}</section>\n'
+    )
+
+
+def _rate_field(view, label, hint, kind, warning):
+    return (
+        f'<p class="field"><label for="{view["id"]}">{label}</label>\n'
+        f"{text_input(view, unit='%', size='rate')}\n"
+        f'<span class="hint">{hint}</span>\n'
+        f"{rate_warning(kind, warning)}\n"
+        f"{field_error(view['id'], view['error'])}</p>\n"
+    )
+
+
+def _field_with_error(view, markup):
+    return f"{markup}{field_error(view['id'], view['error'])}"
+
+
+def sheet(
+    fields, plan, result, warnings, *, channels, management, channel_error, can_edit
+):
+    """The worksheet's head and its steps ① to ⑥ as the page shows them:
+    ``fields`` are forms.input_view() by name, ``warnings`` the rates outside
+    their reference ranges, ``channels`` ⑤'s rows (channel_rows()) and
+    ``management`` the formset's hidden counts (management_form())."""
+    t = _sheet_texts(get_language())
+    skip, entry_date, basis = (
+        fields["skip_opportunity"],
+        fields["entry_date"],
+        fields["basis"],
+    )
+    head = (
+        '<section class="card sheet-head">\n'
+        f'<p class="field">{labelled_input(fields["name"], size="wide")}</p>\n'
+        f'<p class="field"><label for="{entry_date["id"]}">{t["entry_date"]}</label>\n'
+        f"{_field_with_error(entry_date, date_input(entry_date))}</p>\n"
+        f'<fieldset class="field basis"><legend>{t["basis"]}</legend>\n'
+        f"{radios(basis)}\n"
+        f'<span class="hint">{t["basis_hint"]}</span>\n'
+        f"{field_error(basis['id'], basis['error'])}</fieldset>\n"
+        "</section>\n"
+    )
+    sales = _step(
+        1,
+        "①",
+        t["step1"],
+        '<div class="inputs">\n'
+        f'<p class="field">{labelled_input(fields["total_revenue"], unit="円")}</p>\n'
+        f'<p class="field">{labelled_input(fields["web_revenue"], unit="円")}</p>\n'
+        f"</div>\n{step1(plan, result)}\n"
+        f'<p class="hint">{t["step1_point"]}</p>\n',
+    )
+    orders = _step(
+        2,
+        "②",
+        t["step2"],
+        '<div class="inputs">\n'
+        f'<p class="field">{labelled_input(fields["unit_price"], unit="円")}</p>\n'
+        f"</div>\n{step2(plan, result)}\n",
+    )
+    opportunities = _step(
+        3,
+        "③",
+        t["step3"],
+        '<div class="inputs">\n'
+        + _rate_field(
+            fields["win_rate"],
+            t["win_rate"],
+            t["win_rate_hint"],
+            "win_rate",
+            warnings["win_rate"],
+        )
+        + f'<p class="field checkbox"><label>{checkbox(skip)} '
+        f"{escape(str(skip['label']))}</label></p>\n"
+        f"</div>\n{step3(plan, result)}\n"
+        f'<p class="hint">{t["step3_note"]}</p>\n',
+    )
+    meetings = _step(
+        4,
+        "④",
+        t["step4"],
+        '<div class="inputs">\n'
+        + _rate_field(
+            fields["opportunity_rate"],
+            t["opportunity_rate"],
+            t["opportunity_rate_hint"],
+            "opportunity_rate",
+            warnings["opportunity_rate"],
+        )
+        + f"</div>\n{step4(plan, result)}\n{allotment(result)}\n",
+    )
+    error = (
+        f'<p class="error" role="alert">{escape(str(channel_error))}</p>\n'
+        if channel_error
+        else ""
+    )
+    actions = (
+        f'<th scope="col"><span class="visually-hidden">{t["actions"]}</span></th>'
+        if can_edit
+        else ""
+    )
+    add = (
+        '<p><button type="submit" name="action" value="add" formnovalidate>'
+        f"{t['add_channel']}</button>\n"
+        f'<span class="hint">{t["add_channel_hint"]}</span></p>\n'
+        if can_edit
+        else ""
+    )
+    leads = _step(
+        5,
+        "⑤",
+        t["step5"],
+        f"{management}\n{error}"
+        '<table class="grid channels">\n<thead><tr>\n'
+        f'<th scope="col">#</th><th scope="col">{t["channel_name"]}</th>'
+        f'<th scope="col">{t["online"]}</th>\n'
+        f'<th scope="col">{t["meetings"]}</th>'
+        f'<th scope="col">{t["meeting_rate"]}</th>\n'
+        f'<th scope="col">{t["leads"]}</th>{actions}\n'
+        f"</tr></thead>\n<tbody>\n{channels}</tbody>\n</table>\n"
+        f'{add}<p class="hint">{t["meeting_rate_hint"]}</p>\n'
+        f"{lead_totals(result)}\n",
+    )
+    visits = _step(
+        6,
+        "⑥",
+        t["step6"],
+        '<div class="inputs">\n<p class="field">'
+        f"{labelled_input(fields['cv_rate'], unit='%', size='rate')}</p>\n"
+        f"</div>\n{step6(plan, result)}\n"
+        f'<p class="hint">{t["content_hint"]}</p>\n',
+    )
+    return SafeString(head + sales + orders + opportunities + meetings + leads + visits)
+
+
+@lru_cache(maxsize=16)
+def _link_texts(language):
+    del language
+    texts = {
+        "apply": _("目標設定に反映"),
+        "print": _("印刷"),
+        "history": _("変更履歴"),
+        "history_link": _("変更履歴を表示"),
+        "actuals": _("実績との比較"),
+        "duplicate": _("複製"),
+        "delete": _("削除"),
+    }
+    return {key: escape(text) for key, text in texts.items()}
+
+
+def form_links(urls):
+    """A stored worksheet's links beside its save button."""
+    t = _link_texts(get_language())
+    return SafeString(
+        f'<a href="{urls["apply"]}">{t["apply"]}</a>\n'
+        f'<a href="{urls["print"]}">{t["print"]}</a>'
+    )
+
+
+def page_links(urls, *, can_edit, csrf_input):
+    """A stored worksheet's history and its other pages, below the form;
+    ``csrf_input`` is the request's hidden token input, for the copy."""
+    t = _link_texts(get_language())
+    printing = "" if can_edit else f'<a href="{urls["print"]}">{t["print"]}</a>\n'
+    editing = (
+        f'<form method="post" action="{urls["duplicate"]}" class="inline">'
+        f'{csrf_input}<button type="submit">{t["duplicate"]}</button></form>\n'
+        f'<a href="{urls["delete"]}" class="danger">{t["delete"]}</a>\n'
+        if can_edit
+        else ""
+    )
+    return SafeString(
+        f'<details class="history" hx-get="{urls["history"]}" '
+        'hx-trigger="toggle once" hx-target="find .history-body">\n'
+        f"<summary>{t['history']}</summary>\n"
+        f'<div class="history-body"><a href="{urls["history"]}">'
+        f"{t['history_link']}</a></div>\n</details>\n"
+        f'<div class="actions secondary">\n{printing}'
+        f'<a href="{urls["actuals"]}">{t["actuals"]}</a>\n'
+        f'<a href="{urls["export"]}" download>Excel</a>\n{editing}</div>'
     )

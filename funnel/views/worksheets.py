@@ -279,11 +279,17 @@ def _with_messages(form_class):
 
 WORKSHEET_MESSAGES = _with_messages(WorksheetForm)
 CHANNEL_MESSAGES = _with_messages(ChannelForm)
-# The recompute's (input name, element id) pairs, made once.
+# The recompute's (input name, element id) pairs, made once; for a channel
+# row, (position among ChannelForm's fields, element id) of each input that
+# has a message.
 WORKSHEET_MESSAGE_IDS = tuple((name, f"id_{name}") for name in WORKSHEET_MESSAGES)
 CHANNEL_MESSAGE_IDS = tuple(
-    tuple((prefix + name, f"id_{prefix}{name}") for name in CHANNEL_MESSAGES)
-    for prefix in (f"{CHANNEL_PREFIX}-{index}-" for index in range(MAX_CHANNELS))
+    tuple(
+        (position, f"id_{CHANNEL_PREFIX}-{index}-{name}")
+        for position, name in enumerate(ChannelForm.base_fields)
+        if name in CHANNEL_MESSAGES
+    )
+    for index in range(MAX_CHANNELS)
 )
 
 
@@ -304,19 +310,13 @@ def worksheet_recompute(request):
     result = worksheet_domain.compute(plan)
     errors = reading.errors
     messages = [(field_id, errors[name]) for name, field_id in WORKSHEET_MESSAGE_IDS]
-    channels = [
-        (
-            number,
-            channel,
-            leads,
-            worksheet_domain.outside_reference("meeting_rate", channel.meeting_rate),
-            tuple((field_id, errors[name]) for name, field_id in ids),
-        )
-        for number, (channel, leads, ids) in enumerate(
-            zip(plan.channels, result.channel_leads, CHANNEL_MESSAGE_IDS, strict=False),
-            start=1,
-        )
-    ]
+    channels = zip(
+        plan.channels,
+        result.channel_leads,
+        reading.channel_messages,
+        CHANNEL_MESSAGE_IDS,
+        strict=False,
+    )
     return HttpResponse(
         markup.computed(plan, result, _warnings(plan), messages, channels)
     )

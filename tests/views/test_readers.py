@@ -104,7 +104,9 @@ def test_query_values_reads_odd_queries_as_request_get_does(query):
 @given(
     raw=st.lists(
         st.one_of(
-            st.sampled_from([b"%", b"%%", b"%E3%81%82", b"%e3%81", b"%2", b"%2C", b"+"]),
+            st.sampled_from(
+                [b"%", b"%%", b"%E3%81%82", b"%e3%81", b"%2", b"%2C", b"+"]
+            ),
             st.binary(max_size=4),
             st.text("%0123456789abcdefABCDEFgG", max_size=6).map(str.encode),
         ),
@@ -187,10 +189,14 @@ def _agree(fields, channels, total=None):
     for name in WORKSHEET_INPUTS:
         assert reading.errors[name] == _first(editor.form.errors, name), name
     assert len(reading.plan.channels) == len(editor.channels.forms)
-    for form in editor.channels.forms:
-        for field in form.fields:
+    assert len(reading.channel_messages) == len(editor.channels.forms)
+    for form, messages in zip(
+        editor.channels.forms, reading.channel_messages, strict=True
+    ):
+        for field, message in zip(form.fields, messages, strict=True):
             name = f"{form.prefix}-{field}"
             assert reading.errors[name] == _first(form.errors, field), name
+            assert message == reading.errors[name], name
     return reading
 
 
