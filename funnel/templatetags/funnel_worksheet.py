@@ -1,4 +1,4 @@
-"""The worksheet page's head and steps ①–⑥ (the markup is
+"""The worksheet page's head, steps ①–⑥ and links (the markup is
 funnel/markup/worksheet.py's), from the view's context."""
 
 from django import template

@@ -344,11 +344,10 @@
   });
 
   // A bulk button remembers the inputs before the server answers; the answer
-  // says (data-bulk) whether it changed them.
-  // A button pressed while the form is being posted (保存 with Ctrl+S just
-  // after 前年をコピー, say) waits for the answer and is pressed again in the
-  // form it brings: htmx would queue it on this form, which the answer
-  // replaces, and drop it unsent.
+  // says (data-bulk) whether it changed them. A button pressed while the form
+  // is being posted (保存 with Ctrl+S just after 前年をコピー, say) waits for
+  // the answer and is pressed again in the form it brings: htmx would queue
+  // it on this form, which the answer replaces, and drop it unsent.
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "grid-form") return;
     var action = event.submitter ? event.submitter.value : "save";
