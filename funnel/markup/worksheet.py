@@ -14,12 +14,24 @@ from funnel.markup import OOB, field_error
 from funnel.templatetags.funnel_format import count, rate, yen
 
 
-@lru_cache(maxsize=16)
-def _texts(language):
-    """The formulas' words in the active language (``language`` is its code,
-    the cache's key): each recompute shows some thirty of them."""
-    del language
-    texts = {
+def _per_language(build):
+    """``build()``'s texts ({key: text}, translated in the active language)
+    escaped once, as {% translate %} escapes them in a template, and
+    remembered by the language: the decorated function is called with the
+    active language's code, its cache's key."""
+
+    @lru_cache(maxsize=16)
+    def texts_in(language):
+        del language  # the cache's key: build() translates in it
+        return {key: escape(text) for key, text in build().items()}
+
+    return texts_in
+
+
+@_per_language
+def _texts():
+    """The formulas' words: each recompute shows some thirty of them."""
+    return {
         "piece": _("件"),
         "nonweb": _("Web以外の売上"),
         "web": _("Web売上"),
@@ -48,8 +60,6 @@ def _texts(language):
         "remove": _("%(n)s行目を削除"),
         "remove_button": _("削除"),
     }
-    # Escaped once, as {% translate %} escapes them in a template.
-    return {key: escape(text) for key, text in texts.items()}
 
 
 def texts():
@@ -368,12 +378,10 @@ def _channel_swaps(number, channel, leads, messages, slots, language):
 # --- the sheet ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
-def _sheet_texts(language):
-    """The sheet's fixed labels, hints and headings in the active language
-    (``language`` is its code, the cache's key), escaped once."""
-    del language
-    texts = {
+@_per_language
+def _sheet_texts():
+    """The sheet's fixed labels, hints and headings."""
+    return {
         "entry_date": _("記入日"),
         "basis": _("基準"),
         "basis_hint": _("※月の受注件数目標から設定していくと進めやすい"),
@@ -415,7 +423,6 @@ def _sheet_texts(language):
             "理想は120本以上です。"
         ),
     }
-    return {key: escape(text) for key, text in texts.items()}
 
 
 def labelled_input(view, *, unit=None, size=None):
@@ -565,10 +572,10 @@ def sheet(
     return SafeString(head + sales + orders + opportunities + meetings + leads + visits)
 
 
-@lru_cache(maxsize=16)
-def _link_texts(language):
-    del language
-    texts = {
+@_per_language
+def _link_texts():
+    """A stored worksheet's links."""
+    return {
         "apply": _("目標設定に反映"),
         "print": _("印刷"),
         "history": _("変更履歴"),
@@ -577,7 +584,6 @@ def _link_texts(language):
         "duplicate": _("複製"),
         "delete": _("削除"),
     }
-    return {key: escape(text) for key, text in texts.items()}
 
 
 def form_links(urls):
