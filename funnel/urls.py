@@ -5,9 +5,15 @@ from funnel.views import account, actuals, actuals_import, export, grid, workshe
 app_name = "funnel"
 
 urlpatterns = [
+    # The live recomputes first: they are resolved on every keystroke.
+    path("goals/<int:year>/recompute/", grid.goal_recompute, name="goal-recompute"),
+    path(
+        "worksheets/recompute/",
+        worksheets.worksheet_recompute,
+        name="worksheet-recompute",
+    ),
     path("goals/", grid.goal_grid_current, name="goal-grid-current"),
     path("goals/<int:year>/", grid.goal_grid, name="goal-grid"),
-    path("goals/<int:year>/recompute/", grid.goal_recompute, name="goal-recompute"),
     path("goals/<int:year>/overview/", grid.goal_overview, name="goal-overview"),
     path("goals/<int:year>/review/", grid.goal_review, name="goal-review"),
     path("goals/<int:year>/history/", grid.goal_history, name="goal-history"),
@@ -16,11 +22,6 @@ urlpatterns = [
 urlpatterns += [
     path("worksheets/", worksheets.worksheet_list, name="worksheet-list"),
     path("worksheets/new/", worksheets.worksheet_new, name="worksheet-new"),
-    path(
-        "worksheets/recompute/",
-        worksheets.worksheet_recompute,
-        name="worksheet-recompute",
-    ),
     path("worksheets/<int:pk>/", worksheets.worksheet_detail, name="worksheet-detail"),
     path(
         "worksheets/<int:pk>/duplicate/",

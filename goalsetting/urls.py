@@ -15,6 +15,9 @@ urlpatterns = [
         name="home",
     ),
     path("healthz", healthz, name="healthz"),
+    # The app's pages first: the live recomputes are resolved on every
+    # keystroke, and no other pattern here overlaps the app's.
+    path("", include("funnel.urls")),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
@@ -39,5 +42,4 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("", include("funnel.urls")),
 ]

@@ -30,18 +30,18 @@ def totals(totals, oob=False):
     )
 
 
-def computed(rows, year_totals):
-    """What the recompute answers: every month's visits and messages and the
-    totals, as out-of-band swaps (the inputs are never swapped)."""
-    parts = []
-    for row in rows:
-        parts += (
-            visits(row, True),
-            cell_error(row["cv"], True),
-            cell_error(row["rate"], True),
-        )
-    parts += totals(year_totals, True)
-    return SafeString("".join(parts))
+def month_swaps(row):
+    """A month's visits and its two messages, as out-of-band swaps."""
+    return (
+        visits(row, True) + cell_error(row["cv"], True) + cell_error(row["rate"], True)
+    )
+
+
+def computed(months, year_totals):
+    """What the recompute answers: every month's visits and messages
+    (``months``, each month's month_swaps) and the totals, as out-of-band
+    swaps (the inputs are never swapped)."""
+    return SafeString("".join([*months, *totals(year_totals, True)]))
 
 
 def _input(cell, inputmode):

@@ -2,6 +2,7 @@
 overview for the manager's review, and its change history."""
 
 import logging
+from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -12,6 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,6 +33,7 @@ from funnel.domain.grid import (
     year_totals,
 )
 from funnel.forms import (
+    REMEMBERED_LENGTH,
     SPREAD_LAST_YEAR,
     SPREAD_WEIGHTS,
     GoalYearForm,
@@ -44,7 +47,7 @@ from funnel.forms import (
 )
 from funnel.markup import grid as markup
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
-from funnel.views.calculator import query_values
+from funnel.views.calculator import query_values, sent_by_htmx
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
@@ -372,12 +375,47 @@ def goal_recompute(request, year):
     costs little more than a view that does nothing (docs/performance.md);
     the access matrix checks that it touches the database for nobody."""
     _check_year(year)
-    if not request.htmx:
+    if not sent_by_htmx(request):
         return redirect("funnel:goal-grid", year=year)
-    rows = typed_rows(query_values(request), CALENDAR_MONTHS)
+    data = query_values(request)
+    language = get_language()
+    months = [
+        _month_recomputed(month, data.get(count, ""), data.get(rate, ""), language)
+        for month, count, rate in _CELL_NAMES
+    ]
     return HttpResponse(
-        markup.computed(rows, year_totals([row.figures for row in rows]))
+        markup.computed(
+            [swaps for _figures, swaps in months],
+            year_totals([figures for figures, _swaps in months]),
+        )
     )
+
+
+# Each month's (month, CV数 input name, CV率 input name), made once.
+_CELL_NAMES = tuple(
+    (month, f"cv_count_{month}", f"cv_rate_{month}") for month in MONTHS
+)
+
+
+def _month_recomputed(month, cv_text, rate_text, language):
+    """A month's figures and swaps from its two texts, remembered by them: a
+    keystroke changes one month, and the other eleven come back as they were
+    on the one before (reading them was half the recompute's own time). A
+    text longer than an input takes is read every time, so that what is
+    remembered stays small whatever is sent."""
+    if len(cv_text) > REMEMBERED_LENGTH or len(rate_text) > REMEMBERED_LENGTH:
+        return _read_month(month, cv_text, rate_text, language)
+    return _remembered_month(month, cv_text, rate_text, language)
+
+
+def _read_month(month, cv_text, rate_text, language):
+    del language  # in the key: the messages depend on it
+    cells = {f"cv_count_{month}": cv_text, f"cv_rate_{month}": rate_text}
+    (row,) = typed_rows(cells, ((None, month),))
+    return row.figures, markup.month_swaps(row)
+
+
+_remembered_month = lru_cache(maxsize=4096)(_read_month)
 
 
 def _year_figures(request, year):

@@ -40,7 +40,7 @@ from funnel.forms import (
 )
 from funnel.markup import worksheet as markup
 from funnel.models import Basis, Worksheet
-from funnel.views.calculator import query_values
+from funnel.views.calculator import query_values, sent_by_htmx
 from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
@@ -303,7 +303,7 @@ def worksheet_recompute(request):
     Like the grid's, a calculator: it reads no account's data and writes
     nothing, so it needs no sign-in, session or database; it reads the
     inputs without building forms (forms.read_worksheet)."""
-    if not request.htmx:
+    if not sent_by_htmx(request):
         return redirect("funnel:worksheet-list")
     reading = read_worksheet(query_values(request))
     plan = reading.plan

@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 import pytest
 from django.http import QueryDict
 from django.test import RequestFactory
+from django.utils import translation
+from django_htmx.middleware import HtmxDetails
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from funnel.domain.grid import MONTHS
+from funnel.domain.grid import MONTHS, year_totals
 from funnel.domain.worksheet import compute
 from funnel.forms import (
     GoalYearForm,
@@ -22,8 +24,14 @@ from funnel.forms import (
     read_worksheet,
     typed_rows,
 )
-from funnel.views.calculator import query_values, unquote_to_bytes
-from funnel.views.grid import CALENDAR_MONTHS
+from funnel.markup import grid as grid_markup
+from funnel.views.calculator import (
+    REMEMBERED_PAIR,
+    _remembered_pair,
+    query_values,
+    unquote_to_bytes,
+)
+from funnel.views.grid import CALENDAR_MONTHS, _remembered_month, goal_recompute
 from tests.views.test_worksheets import worksheet_data
 
 # What people type, and what they should not: the seed's figures, full-width
@@ -160,6 +168,63 @@ def test_grid_reader_agrees_with_the_form(cells):
     months, errors = read_months(data)
     assert months == values
     assert errors == {name: messages[0] for name, messages in form.errors.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keystrokes=st.lists(
+        st.tuples(
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        f"{kind}_{month}"
+                        for kind in ("cv_count", "cv_rate")
+                        for month in (1, 2, 12)
+                    ]
+                ),
+                TYPED,
+            ),
+            st.sampled_from(["ja", "en"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_grid_recompute_remembers_months_as_they_were_read(keystrokes):
+    """Each month's figures and messages come back remembered (by month, its
+    two texts and the language): for any run of keystrokes the answer is the
+    one the month's reading, made afresh, gives."""
+    for cells, language in keystrokes:
+        request = RequestFactory().get(
+            "/goals/2026/recompute/?" + urlencode(cells), headers={"HX-Request": "true"}
+        )
+        request.htmx = HtmxDetails(request)
+        with translation.override(language):
+            answer = goal_recompute(request, 2026).content.decode()
+            rows = typed_rows(cells, CALENDAR_MONTHS)
+            fresh = grid_markup.computed(
+                [grid_markup.month_swaps(row) for row in rows],
+                year_totals([row.figures for row in rows]),
+            )
+        assert answer == fresh
+
+
+def test_a_long_pair_or_cell_is_read_but_not_remembered():
+    """What each worker remembers stays small whatever is sent."""
+    long_value = "1" * (REMEMBERED_PAIR + 1)
+    pairs_before = _remembered_pair.cache_info().currsize
+    months_before = _remembered_month.cache_info().currsize
+    request = RequestFactory().get(
+        f"/goals/2026/recompute/?cv_count_3={long_value}",
+        headers={"HX-Request": "true"},
+    )
+    request.htmx = HtmxDetails(request)
+    assert query_values(request) == {"cv_count_3": long_value}
+    html = goal_recompute(request, 2026).content.decode()
+    assert "入力が長すぎます" in html
+    assert _remembered_pair.cache_info().currsize == pairs_before
+    # The eleven other months, empty, may be remembered; the long one is not.
+    assert _remembered_month.cache_info().currsize <= months_before + 11
 
 
 WORKSHEET_INPUTS = [name for name in WorksheetForm.base_fields]
