@@ -165,6 +165,30 @@ def endpoints(worksheet_pk):
     }
 
 
+# A live recompute is measured as typing makes it: every request carries a
+# new value in one input (the first value, counted up), the other inputs as
+# they were. What each worker remembers of the inputs (funnel/forms.py,
+# funnel/views/grid.py) then helps as much as it helps a user typing, no more.
+# name -> (the input typed in, its first value).
+KEYSTROKES = {
+    "grid_recompute": ("cv_count_1", 20),
+    "worksheet_recompute": ("total_revenue", 50_000_000),
+}
+
+
+def keystroke(name, query, n):
+    """The recompute's query when ``n`` keystrokes were made: the typed input
+    first, then the rest of ``query`` (bench/keystroke.lua builds the same)."""
+    field, first = KEYSTROKES[name]
+    return f"{field}={first + n}&{keystroke_rest(name, query)}"
+
+
+def keystroke_rest(name, query):
+    """``query`` without the input typed in."""
+    field, _first = KEYSTROKES[name]
+    return "&".join(p for p in query.split("&") if not p.startswith(f"{field}="))
+
+
 # On PostgreSQL: throughput as a share of /healthz's, SQL statements a request,
 # peak memory of a worker.
 RATIO_TARGETS = {

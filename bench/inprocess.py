@@ -150,11 +150,13 @@ def statements(captured):
 
 
 class Caller:
-    """Makes one endpoint's request; the save gets new values every time."""
+    """Makes one endpoint's request; the save gets new values every time, a
+    recompute a new keystroke (common.KEYSTROKES)."""
 
-    def __init__(self, client, spec, first=0):
+    def __init__(self, client, name, spec, first=0):
         _label, self.method, self.path, query, htmx, self.status, self.marker = spec
         self.client = client
+        self.name = name
         self.query = query
         self.headers = {"HX-Request": "true"} if htmx else {}
         self.n = first
@@ -170,11 +172,21 @@ class Caller:
                 content_type="application/x-www-form-urlencoded",
                 headers=self.headers,
             )
-        path = f"{self.path}?{self.query}" if self.query else self.path
-        return self.client.get(path, headers=self.headers)
+        return self.client.get(self._path(typing=True), headers=self.headers)
+
+    def _path(self, typing):
+        query = self.query
+        if typing and self.name in common.KEYSTROKES:
+            self.n += 1
+            query = common.keystroke(self.name, query, self.n)
+        return f"{self.path}?{query}" if query else self.path
 
     def check(self):
-        response = self()
+        """The answer to the endpoint's own query (a save's: new values)."""
+        if self.method == "POST":
+            response = self()
+        else:
+            response = self.client.get(self._path(typing=False), headers=self.headers)
         body = response.content.decode()
         if response.status_code != self.status or self.marker not in body:
             raise SystemExit(
@@ -228,7 +240,7 @@ def main():
     client.force_login(user, backend="funnel.backends.MemberBackend")
     results = {"vendor": connection.vendor, "endpoints": {}}
     for name, spec in common.endpoints(args.worksheet_pk).items():
-        call = Caller(client, spec)
+        call = Caller(client, name, spec)
         call.check()
         for _ in range(20):  # warm: templates compiled, caches filled
             call()
@@ -242,7 +254,7 @@ def main():
             # the middleware chain, after the phases are patched.
             timed_client = Client(SERVER_NAME="127.0.0.1")
             timed_client.cookies = client.cookies
-            timed_call = Caller(timed_client, spec, first=100_000)
+            timed_call = Caller(timed_client, name, spec, first=100_000)
             timed_call()
             cpu = phases.measure(timed_call, iterations)
         profile_path = profile(

@@ -393,6 +393,11 @@ def wrk(server, db, name, spec, cookies, duration, env, save_base=0, savers=None
         )
         args += ["-s", "save.lua", url, "--", path, str(sessions)]
         args += [str(save_base), str(THREADS)]
+    elif name in common.KEYSTROKES:
+        field, first = common.KEYSTROKES[name]
+        rest = common.keystroke_rest(name, query)
+        args += ["-s", "keystroke.lua", url, "--", path, field, str(first), rest]
+        args += [str(THREADS)]
     else:
         args += ["-s", "wrk_report.lua", url]
     with CpuMeter(server, db) as meter:
