@@ -18,3 +18,7 @@ STORAGES = {
 # Fast hashing: the tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
+# Nor from STATIC_ROOT, which whitenoise would serve first: the benchmark's
+# collectstatic leaves an app.js there that the browser tests would run
+# instead of the one being tested.
+STATIC_ROOT = None

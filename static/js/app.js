@@ -65,6 +65,57 @@
     if (event.detail.successful) banner(false);
   });
 
+  // ---- Forms that replace themselves -----------------------------------------
+  //
+  // The grid, the worksheet and the actuals post themselves with htmx and are
+  // replaced by the answer (hx-target="this", hx-swap="outerHTML"). A button
+  // pressed while such a form is being posted (保存 with Ctrl+S just after
+  // 前年をコピー, 保存 just after ＋チャネルを追加) would be queued by htmx on
+  // this form, which the answer replaces, and dropped unsent. It is held
+  // instead, and pressed again in the form the answer brings. A button inside
+  // a table row (the worksheet's ↑ ↓ 削除) acts on a row by its place, which
+  // the answer may have changed: it is not pressed again.
+  var postingForms = {}; // form id -> the request posting it
+  var heldButtons = {};  // form id -> the value of the button pressed meanwhile
+
+  function replacesItself(form) {
+    return Boolean(form && form.id && form.getAttribute("hx-target") === "this" &&
+      form.getAttribute("hx-swap") === "outerHTML");
+  }
+
+  // On the window, in the capture phase: ahead of htmx and of the page's own
+  // submit handlers, which see only a press that is sent.
+  window.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!replacesItself(form) || !postingForms[form.id]) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var button = event.submitter;
+    heldButtons[form.id] = button && !button.closest("tr") ? button.value : null;
+  }, true);
+  // beforeSend, not beforeRequest: a request another handler cancels is never
+  // sent, and would hold every later press.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = event.detail.elt;
+    if (replacesItself(form)) postingForms[form.id] = event.detail.xhr;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!replacesItself(form) || postingForms[form.id] !== event.detail.xhr) return;
+    var id = form.id;
+    var value = heldButtons[id];
+    delete postingForms[id];
+    delete heldButtons[id];
+    var current = document.getElementById(id);
+    if (!value || !current) return;
+    var again = Array.prototype.find.call(
+      current.querySelectorAll('button[type="submit"]'),
+      function (button) { return button.value === value && !button.closest("tr"); });
+    // Clicked, not requestSubmit(): htmx sends the button's name and value
+    // only for a button it saw clicked.
+    if (again) again.click();
+  });
+
   // ---- The goal grid as a spreadsheet ---------------------------------------
   //
   // A [data-sheet] tbody is a sheet: its rows are months, the text inputs of a
@@ -99,8 +150,7 @@
   var pendingValues = null; // taken when a bulk button submits, kept if the server applied it
   var typedSinceBulk = false;
   var recomputeWaiting = false; // a recompute held back while the form was posted
-  var posting = false;
-  var submitWaiting = null; // a button pressed while the form was posted
+  var posting = null;      // the request posting the grid form, while it is answered
   var gridForm = null;     // the form element last seen, to notice a swap
   var lastCellId = null;   // the grid cell last entered, to return to after 元に戻す
   var enteredValue = "";   // the focused cell's value when it was entered (Esc)
@@ -344,19 +394,11 @@
   });
 
   // A bulk button remembers the inputs before the server answers; the answer
-  // says (data-bulk) whether it changed them. A button pressed while the form
-  // is being posted (保存 with Ctrl+S just after 前年をコピー, say) waits for
-  // the answer and is pressed again in the form it brings: htmx would queue
-  // it on this form, which the answer replaces, and drop it unsent.
+  // says (data-bulk) whether it changed them. (A button pressed while the
+  // form is being posted never gets here: it is held, see below.)
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "grid-form") return;
     var action = event.submitter ? event.submitter.value : "save";
-    if (posting) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      submitWaiting = action;
-      return;
-    }
     pendingValues = BULK_ACTIONS.indexOf(action) >= 0 ? snapshot(event.target) : null;
   }, true);
 
@@ -365,7 +407,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt.id === "grid-form") {
-      posting = true;
+      posting = event.detail.xhr;
       var body = document.getElementById("grid-body");
       if (body && window.htmx) window.htmx.trigger(body, "htmx:abort");
     } else if (elt.id === "grid-body" && posting) {
@@ -375,21 +417,10 @@
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    // After a swap the event comes again from a parent: ask the request.
-    var config = event.detail.requestConfig;
-    if (!(config && config.elt && config.elt.id === "grid-form")) return;
-    posting = false;
-    var form = document.getElementById("grid-form");
-    if (submitWaiting && form) {
-      var button = form.querySelector(
-        'button[name="action"][value="' + submitWaiting + '"]');
-      submitWaiting = null;
-      if (button) {
-        recomputeWaiting = false; // the post answers with the figures
-        form.requestSubmit(button);
-        return;
-      }
-    }
+    // After a swap the event comes again from a parent, and a held button
+    // may already have posted the new form: ask which request ended.
+    if (!posting || event.detail.xhr !== posting) return;
+    posting = null;
     if (recomputeWaiting) {
       recomputeWaiting = false;
       var body = document.getElementById("grid-body");

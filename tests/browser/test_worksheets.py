@@ -231,6 +231,76 @@ def test_added_channel_changes_allotment_and_leads(page, marketer):
     assert Worksheet.objects.count() == 0
 
 
+def hold_the_first_post(page):
+    """The routes of the first POST to the page, held until continued."""
+    held = []
+
+    def hold(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**{NEW}", hold)
+    return held
+
+
+def wait_until_held(page, held):
+    for _ in range(250):  # the route's handler runs while the page is waited on
+        if held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("nothing was posted")
+
+
+def test_a_save_pressed_while_a_channel_is_being_added_is_not_lost(
+    page, account, marketer
+):
+    """保存 while ＋チャネルを追加 is still on its way: the save waits for the
+    answer and saves the form it brings (htmx alone would queue it on the
+    form the answer replaces, and drop it)."""
+    open_new_worksheet(page)
+    type_seed_example(page)
+    expect(result(page, "#result-visits")).to_have_text("21,700")
+    held = hold_the_first_post(page)
+    add_channel_button(page).click()
+    wait_until_held(page, held)
+    save_button(page).click()
+    held[0].continue_()
+
+    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
+    expect(
+        page.get_by_role("status").filter(
+            has_text="ワークシート「2026年度 月次」を保存しました。"
+        )
+    ).to_be_visible()
+    worksheet = Worksheet.objects.get(account=account)
+    # The empty row the addition brought is not a channel.
+    assert worksheet.channels.count() == 3
+    assert worksheet.web_revenue == 12_000_000
+    expect_seed_inputs(page)
+
+
+def test_a_row_button_pressed_while_the_form_is_posted_is_not_pressed_again(
+    page, marketer
+):
+    """削除 acts on a row by its place, which the answer may have changed: a
+    press made while ＋チャネルを追加 is answered is not made again."""
+    open_new_worksheet(page)
+    type_seed_example(page)
+    held = hold_the_first_post(page)
+    add_channel_button(page).click()
+    wait_until_held(page, held)
+    page.get_by_role("button", name="1行目を削除").click()
+    held[0].continue_()
+
+    expect(row(page, 4)).to_be_visible()
+    page.wait_for_timeout(500)  # time for a press made again to be answered
+    expect_seed_inputs(page)
+    expect(row(page, 5)).to_have_count(0)
+    assert Worksheet.objects.count() == 0
+
+
 def test_skipping_step_3_uses_the_win_rate_for_meetings(page, account, marketer):
     open_new_worksheet(page)
     type_seed_example(page)
