@@ -63,3 +63,26 @@ def sign_in(page, username, password=PASSWORD):
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def hold_the_first_post(page, path):
+    """The route of the first POST to ``path``, held until the test continues
+    it (a list, empty until the page posts); every other request goes on."""
+    held = []
+
+    def hold(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**{path}", hold)
+    return held
+
+
+def wait_until_held(page, held):
+    for _ in range(250):  # the route's handler runs while the page is waited on
+        if held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("nothing was posted")

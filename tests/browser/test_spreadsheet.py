@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel.models import MonthlyGoal
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
 from tests.browser.test_grid import (
     COUNT_INVALID,
     SAVE_ERROR,
@@ -363,22 +363,10 @@ def test_a_save_pressed_while_a_bulk_action_is_answered_is_not_lost(
     copy's answer and saves the form it brings (htmx alone would queue it on
     the form the answer replaces, and drop it)."""
     make_year(account, YEAR - 1, {m: (m, Decimal(2)) for m in range(1, 13)})
-    held = []
-
-    def hold_the_first_post(route):
-        if route.request.method == "POST" and not held:
-            held.append(route)
-        else:
-            route.continue_()
-
     open_grid(page)
-    page.route(f"**{GRID}", hold_the_first_post)
+    held = hold_the_first_post(page, GRID)
     button(page, "前年をコピー").click()
-    for _ in range(250):  # the route's handler runs while the page is waited on
-        if held:
-            break
-        page.wait_for_timeout(20)
-    assert held, "the copy was not posted"
+    wait_until_held(page, held)
     page.keyboard.press("Control+S")
     held[0].continue_()
     expect(status(page, SAVED)).to_be_visible()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from funnel import services
 from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,6 +123,16 @@ def expect_seed_inputs(page):
     expect(field(page, "CV率")).to_have_value(SEED_CV_RATE)
 
 
+def expect_saved(page, name):
+    """A new worksheet saved: its own page, and the message saying so."""
+    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
+    expect(
+        page.get_by_role("status").filter(
+            has_text=f"ワークシート「{name}」を保存しました。"
+        )
+    ).to_be_visible()
+
+
 def save_seed_worksheet(account, user, name="2026年度 月次", basis=Basis.MONTHLY):
     """The seed's example stored directly, as the editor would have saved it."""
     return services.worksheet_save(
@@ -231,28 +241,6 @@ def test_added_channel_changes_allotment_and_leads(page, marketer):
     assert Worksheet.objects.count() == 0
 
 
-def hold_the_first_post(page):
-    """The routes of the first POST to the page, held until continued."""
-    held = []
-
-    def hold(route):
-        if route.request.method == "POST" and not held:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route(f"**{NEW}", hold)
-    return held
-
-
-def wait_until_held(page, held):
-    for _ in range(250):  # the route's handler runs while the page is waited on
-        if held:
-            return
-        page.wait_for_timeout(20)
-    raise AssertionError("nothing was posted")
-
-
 def test_a_save_pressed_while_a_channel_is_being_added_is_not_lost(
     page, account, marketer
 ):
@@ -262,18 +250,13 @@ def test_a_save_pressed_while_a_channel_is_being_added_is_not_lost(
     open_new_worksheet(page)
     type_seed_example(page)
     expect(result(page, "#result-visits")).to_have_text("21,700")
-    held = hold_the_first_post(page)
+    held = hold_the_first_post(page, NEW)
     add_channel_button(page).click()
     wait_until_held(page, held)
     save_button(page).click()
     held[0].continue_()
 
-    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
-    expect(
-        page.get_by_role("status").filter(
-            has_text="ワークシート「2026年度 月次」を保存しました。"
-        )
-    ).to_be_visible()
+    expect_saved(page, "2026年度 月次")
     worksheet = Worksheet.objects.get(account=account)
     # The empty row the addition brought is not a channel.
     assert worksheet.channels.count() == 3
@@ -288,7 +271,7 @@ def test_a_row_button_pressed_while_the_form_is_posted_is_not_pressed_again(
     press made while ＋チャネルを追加 is answered is not made again."""
     open_new_worksheet(page)
     type_seed_example(page)
-    held = hold_the_first_post(page)
+    held = hold_the_first_post(page, NEW)
     add_channel_button(page).click()
     wait_until_held(page, held)
     page.get_by_role("button", name="1行目を削除").click()
@@ -412,12 +395,7 @@ def test_saved_worksheet_is_applied_to_the_goal_grid(page, account, marketer):
 
     save_button(page).click()
 
-    expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))
-    expect(
-        page.get_by_role("status").filter(
-            has_text="ワークシート「2026年度 月次」を保存しました。"
-        )
-    ).to_be_visible()
+    expect_saved(page, "2026年度 月次")
     worksheet = Worksheet.objects.get(account=account)
     assert worksheet.basis == Basis.MONTHLY
     assert worksheet.channels.count() == 3
