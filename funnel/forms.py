@@ -563,7 +563,9 @@ ChannelFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=MAX_CHANNELS,
 )
-CHANNEL_FIELDS = ("name", "online", "meetings", "meeting_rate")
+# A channel row's inputs, in ChannelForm's order: name, online, meetings,
+# meeting_rate.
+CHANNEL_FIELDS = tuple(ChannelForm.base_fields)
 
 
 def channel_count(data):
@@ -838,13 +840,9 @@ class WorksheetReading:
         self.channel_messages = channel_messages
 
 
-# Each channel row's input names, in ChannelForm's order and in
-# CHANNEL_FIELDS' (what _read_channel reads), made once.
+# Each channel row's input names, in CHANNEL_FIELDS' order (ChannelForm's,
+# and what _read_channel reads), made once.
 _CHANNEL_NAMES = tuple(
-    tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in ChannelForm.base_fields)
-    for index in range(MAX_CHANNELS)
-)
-_CHANNEL_INPUTS = tuple(
     tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in CHANNEL_FIELDS)
     for index in range(MAX_CHANNELS)
 )
@@ -904,7 +902,7 @@ def read_worksheet(data):
     get = data.get
     for index in range(channel_count(data)):
         channel, messages = _read_channel(
-            *(get(name, "") for name in _CHANNEL_INPUTS[index]), language
+            *(get(name, "") for name in _CHANNEL_NAMES[index]), language
         )
         channels.append(channel)
         channel_messages.append(messages)
