@@ -110,7 +110,7 @@
     if (!value || !current) return;
     var again = Array.prototype.find.call(
       current.querySelectorAll('button[type="submit"]'),
-      function (button) { return button.value === value && !button.closest("tr"); });
+      function (button) { return button.value === value; });
     // Clicked, not requestSubmit(): htmx sends the button's name and value
     // only for a button it saw clicked.
     if (again) again.click();
@@ -150,7 +150,6 @@
   var pendingValues = null; // taken when a bulk button submits, kept if the server applied it
   var typedSinceBulk = false;
   var recomputeWaiting = false; // a recompute held back while the form was posted
-  var posting = null;      // the request posting the grid form, while it is answered
   var gridForm = null;     // the form element last seen, to notice a swap
   var lastCellId = null;   // the grid cell last entered, to return to after 元に戻す
   var enteredValue = "";   // the focused cell's value when it was entered (Esc)
@@ -395,7 +394,8 @@
 
   // A bulk button remembers the inputs before the server answers; the answer
   // says (data-bulk) whether it changed them. (A button pressed while the
-  // form is being posted never gets here: it is held, see below.)
+  // form is being posted never gets here: it is held, see the forms that
+  // replace themselves above.)
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "grid-form") return;
     var action = event.submitter ? event.submitter.value : "save";
@@ -407,21 +407,20 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt.id === "grid-form") {
-      posting = event.detail.xhr;
       var body = document.getElementById("grid-body");
       if (body && window.htmx) window.htmx.trigger(body, "htmx:abort");
-    } else if (elt.id === "grid-body" && posting) {
+    } else if (elt.id === "grid-body" && postingForms["grid-form"]) {
       event.preventDefault();
       // Typed while the post was answered: recompute once it has been.
       recomputeWaiting = true;
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    // After a swap the event comes again from a parent, and a held button
-    // may already have posted the new form: ask which request ended.
-    if (!posting || event.detail.xhr !== posting) return;
-    posting = null;
-    if (recomputeWaiting) {
+    // The forms' handler above has run: a held button may already have
+    // posted the new form, whose answer brings the figures.
+    var config = event.detail.requestConfig;
+    if (!(config && config.elt && config.elt.id === "grid-form")) return;
+    if (recomputeWaiting && !postingForms["grid-form"]) {
       recomputeWaiting = false;
       var body = document.getElementById("grid-body");
       if (body && window.htmx) window.htmx.trigger(body, "input");
