@@ -152,8 +152,7 @@ def management_form(prefix, total, initial, maximum):
 # --- formulas ----------------------------------------------------------------
 
 
-def step1(plan, result, oob=False, t=None):
-    t = t or texts()
+def step1(plan, result, oob=False, *, t):
     return (
         f'<p class="formula" id="formula-1"{OOB if oob else ""}>{t["nonweb"]} = '
         f"{yen(plan.total_revenue)} − {yen(plan.web_revenue)} = "
@@ -161,8 +160,7 @@ def step1(plan, result, oob=False, t=None):
     )
 
 
-def step2(plan, result, oob=False, t=None):
-    t = t or texts()
+def step2(plan, result, oob=False, *, t):
     return (
         f'<p class="formula" id="formula-2"{OOB if oob else ""}>{t["web"]} '
         f"{yen(plan.web_revenue)} / {t['unit_price']} {yen(plan.unit_price)} = "
@@ -171,8 +169,7 @@ def step2(plan, result, oob=False, t=None):
     )
 
 
-def step3(plan, result, oob=False, t=None):
-    t = t or texts()
+def step3(plan, result, oob=False, *, t):
     if plan.skip_opportunity:
         body = (
             f'{t["skipped"]} <span class="visually-hidden">{t["opportunities"]}'
@@ -188,8 +185,7 @@ def step3(plan, result, oob=False, t=None):
     return f'<p class="formula" id="formula-3"{OOB if oob else ""}>{body}</p>'
 
 
-def step4(plan, result, oob=False, t=None):
-    t = t or texts()
+def step4(plan, result, oob=False, *, t):
     if plan.skip_opportunity:
         source, rate_label, source_rate = (
             result.orders,
@@ -210,8 +206,7 @@ def step4(plan, result, oob=False, t=None):
     )
 
 
-def allotment(result, oob=False, t=None):
-    t = t or texts()
+def allotment(result, oob=False, *, t):
     left = result.unallotted
     if left is None:
         remainder = f'class="hint">{t["unallotted_unknown"]}'
@@ -232,8 +227,7 @@ def allotment(result, oob=False, t=None):
     )
 
 
-def lead_totals(result, oob=False, t=None):
-    t = t or texts()
+def lead_totals(result, oob=False, *, t):
     return (
         f'<p class="formula" id="lead-totals"{OOB if oob else ""}>'
         f'{t["leads_total"]} <strong id="result-leads-total">'
@@ -243,8 +237,7 @@ def lead_totals(result, oob=False, t=None):
     )
 
 
-def step6(plan, result, oob=False, t=None):
-    t = t or texts()
+def step6(plan, result, oob=False, *, t):
     return (
         f'<p class="formula" id="formula-6"{OOB if oob else ""}>{t["online_leads"]} '
         f"{count(result.online_leads)}{t['piece']} / {t['cv_rate']} "
@@ -253,15 +246,15 @@ def step6(plan, result, oob=False, t=None):
     )
 
 
-def rate_warning(kind, flag, oob=False, t=None):
+def rate_warning(kind, flag, oob=False, *, t):
     return (
         f'<span class="warning" id="warning-{kind}"{OOB if oob else ""}>'
-        f"{(t or texts())['rate_warning'] if flag else ''}</span>"
+        f"{t['rate_warning'] if flag else ''}</span>"
     )
 
 
-def channel_result(number, channel, leads, oob=False, t=None):
-    piece = (t or texts())["piece"]
+def channel_result(number, channel, leads, oob=False, *, t):
+    piece = t["piece"]
     return (
         f'<td class="num" id="channel-{number}-result"{OOB if oob else ""}>'
         f'<strong id="channel-{number}-leads">{count(leads)}</strong>{piece}'
@@ -270,8 +263,8 @@ def channel_result(number, channel, leads, oob=False, t=None):
     )
 
 
-def channel_warning(number, warning, oob=False, t=None):
-    text = (t or texts())["channel_warning"] if warning else ""
+def channel_warning(number, warning, oob=False, *, t):
+    text = t["channel_warning"] if warning else ""
     return (
         f'<span class="warning" id="channel-{number}-warning"{OOB if oob else ""}>'
         f"{text}</span>"
@@ -340,15 +333,15 @@ def computed(plan, result, warnings, errors, channels):
     language = get_language()
     t = _texts(language)
     parts = [
-        step1(plan, result, True, t),
-        step2(plan, result, True, t),
-        step3(plan, result, True, t),
-        step4(plan, result, True, t),
-        allotment(result, True, t),
-        lead_totals(result, True, t),
-        step6(plan, result, True, t),
-        rate_warning("win_rate", warnings["win_rate"], True, t),
-        rate_warning("opportunity_rate", warnings["opportunity_rate"], True, t),
+        step1(plan, result, True, t=t),
+        step2(plan, result, True, t=t),
+        step3(plan, result, True, t=t),
+        step4(plan, result, True, t=t),
+        allotment(result, True, t=t),
+        lead_totals(result, True, t=t),
+        step6(plan, result, True, t=t),
+        rate_warning("win_rate", warnings["win_rate"], True, t=t),
+        rate_warning("opportunity_rate", warnings["opportunity_rate"], True, t=t),
     ]
     parts += [field_error(field_id, error, True) for field_id, error in errors]
     parts += [
@@ -366,8 +359,8 @@ def _channel_swaps(number, channel, leads, messages, slots, language):
     t = _texts(language)
     warning = outside_reference("meeting_rate", channel.meeting_rate)
     return (
-        f"<template>{channel_result(number, channel, leads, True, t)}</template>"
-        f"{channel_warning(number, warning, True, t)}"
+        f"<template>{channel_result(number, channel, leads, True, t=t)}</template>"
+        f"{channel_warning(number, warning, True, t=t)}"
         + "".join(
             field_error(field_id, messages[position], True)
             for position, field_id in slots
@@ -441,12 +434,12 @@ def _step(number, mark, title, body):
     )
 
 
-def _rate_field(view, label, hint, kind, warning):
+def _rate_field(view, label, hint, kind, warning, t):
     return (
         f'<p class="field"><label for="{view["id"]}">{label}</label>\n'
         f"{text_input(view, unit='%', size='rate')}\n"
         f'<span class="hint">{hint}</span>\n'
-        f"{rate_warning(kind, warning)}\n"
+        f"{rate_warning(kind, warning, t=t)}\n"
         f"{field_error(view['id'], view['error'])}</p>\n"
     )
 
@@ -462,7 +455,8 @@ def sheet(
     ``fields`` are forms.input_view() by name, ``warnings`` the rates outside
     their reference ranges, ``channels`` ⑤'s rows (channel_rows()) and
     ``management`` the formset's hidden counts (management_form())."""
-    t = _sheet_texts(get_language())
+    language = get_language()
+    t, words = _sheet_texts(language), _texts(language)
     skip, entry_date, basis = (
         fields["skip_opportunity"],
         fields["entry_date"],
@@ -486,7 +480,7 @@ def sheet(
         '<div class="inputs">\n'
         f'<p class="field">{labelled_input(fields["total_revenue"], unit="円")}</p>\n'
         f'<p class="field">{labelled_input(fields["web_revenue"], unit="円")}</p>\n'
-        f"</div>\n{step1(plan, result)}\n"
+        f"</div>\n{step1(plan, result, t=words)}\n"
         f'<p class="hint">{t["step1_point"]}</p>\n',
     )
     orders = _step(
@@ -495,7 +489,7 @@ def sheet(
         t["step2"],
         '<div class="inputs">\n'
         f'<p class="field">{labelled_input(fields["unit_price"], unit="円")}</p>\n'
-        f"</div>\n{step2(plan, result)}\n",
+        f"</div>\n{step2(plan, result, t=words)}\n",
     )
     opportunities = _step(
         3,
@@ -508,10 +502,11 @@ def sheet(
             t["win_rate_hint"],
             "win_rate",
             warnings["win_rate"],
+            words,
         )
         + f'<p class="field checkbox"><label>{checkbox(skip)} '
         f"{escape(str(skip['label']))}</label></p>\n"
-        f"</div>\n{step3(plan, result)}\n"
+        f"</div>\n{step3(plan, result, t=words)}\n"
         f'<p class="hint">{t["step3_note"]}</p>\n',
     )
     meetings = _step(
@@ -525,8 +520,9 @@ def sheet(
             t["opportunity_rate_hint"],
             "opportunity_rate",
             warnings["opportunity_rate"],
+            words,
         )
-        + f"</div>\n{step4(plan, result)}\n{allotment(result)}\n",
+        + f"</div>\n{step4(plan, result, t=words)}\n{allotment(result, t=words)}\n",
     )
     error = (
         f'<p class="error" role="alert">{escape(str(channel_error))}</p>\n'
@@ -558,7 +554,7 @@ def sheet(
         f'<th scope="col">{t["leads"]}</th>{actions}\n'
         f"</tr></thead>\n<tbody>\n{channels}</tbody>\n</table>\n"
         f'{add}<p class="hint">{t["meeting_rate_hint"]}</p>\n'
-        f"{lead_totals(result)}\n",
+        f"{lead_totals(result, t=words)}\n",
     )
     visits = _step(
         6,
@@ -566,7 +562,7 @@ def sheet(
         t["step6"],
         '<div class="inputs">\n<p class="field">'
         f"{labelled_input(fields['cv_rate'], unit='%', size='rate')}</p>\n"
-        f"</div>\n{step6(plan, result)}\n"
+        f"</div>\n{step6(plan, result, t=words)}\n"
         f'<p class="hint">{t["content_hint"]}</p>\n',
     )
     return SafeString(head + sales + orders + opportunities + meetings + leads + visits)
