@@ -23,3 +23,20 @@ def field_error(field_id, error, oob=False):
         f'<span class="field-error" id="{field_id}-error" data-for="{field_id}"'
         f"{attr}>{escape(str(error)) if error else ''}</span>"
     )
+
+
+def messages_cleared(selector):
+    """An out-of-band swap that empties every message ``selector`` matches.
+
+    A live recompute answers it first and then only the messages there are:
+    htmx makes the swaps in the answer's order, in one go, so a message the
+    answer leaves out is cleared and each one in it shown, with nothing drawn
+    in between. An empty message for every input instead was most of each
+    answer's bytes (the worksheet's 40 of them some 4 KB a keystroke)."""
+    return f'<span hx-swap-oob="innerHTML:{selector}"></span>'
+
+
+def message_swap(field_id, error):
+    """The message beside an input as an out-of-band swap, when there is one
+    (messages_cleared() has emptied the others)."""
+    return field_error(field_id, error, True) if error else ""

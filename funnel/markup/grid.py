@@ -4,7 +4,7 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
-from funnel.markup import OOB, field_error
+from funnel.markup import OOB, field_error, message_swap, messages_cleared
 from funnel.templatetags.funnel_format import count, rate, rate2
 
 
@@ -16,8 +16,8 @@ def visits(row, oob=False):
     )
 
 
-def cell_error(cell, oob=False):
-    return field_error(cell["id"], cell["error"], oob)
+def cell_error(cell):
+    return field_error(cell["id"], cell["error"])
 
 
 def totals(totals, oob=False):
@@ -30,18 +30,28 @@ def totals(totals, oob=False):
     )
 
 
+# The cells' messages, all emptied by each recompute before it shows its own.
+CELL_MESSAGES = "#grid-body .field-error[data-for]"
+
+
 def month_swaps(row):
-    """A month's visits and its two messages, as out-of-band swaps."""
+    """A month's visits and the messages its two cells have, as out-of-band
+    swaps."""
+    cv, rate_cell = row["cv"], row["rate"]
     return (
-        visits(row, True) + cell_error(row["cv"], True) + cell_error(row["rate"], True)
+        visits(row, True)
+        + message_swap(cv["id"], cv["error"])
+        + message_swap(rate_cell["id"], rate_cell["error"])
     )
 
 
 def computed(months, year_totals):
-    """What the recompute answers: every month's visits and messages
-    (``months``, each month's month_swaps) and the totals, as out-of-band
-    swaps (the inputs are never swapped)."""
-    return SafeString("".join([*months, *totals(year_totals, True)]))
+    """What the recompute answers, as out-of-band swaps (the inputs are never
+    swapped): every cell's message emptied, then every month's visits and
+    messages (``months``, each month's month_swaps) and the totals."""
+    return SafeString(
+        "".join([messages_cleared(CELL_MESSAGES), *months, *totals(year_totals, True)])
+    )
 
 
 def _input(cell, inputmode):

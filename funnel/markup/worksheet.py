@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from funnel.domain.worksheet import outside_reference
-from funnel.markup import OOB, field_error
+from funnel.markup import OOB, field_error, message_swap, messages_cleared
 from funnel.templatetags.funnel_format import count, rate, yen
 
 
@@ -322,17 +322,23 @@ def channel_rows(rows, *, can_edit, focus_last):
     return SafeString("".join(parts))
 
 
+# The inputs' messages, all emptied by each recompute before it shows its own.
+INPUT_MESSAGES = "#worksheet-form .field-error[data-for]"
+
+
 def computed(plan, result, warnings, errors, channels):
-    """What the live recompute answers: every result, formula, warning and
-    message as an out-of-band swap; no input is swapped. ``errors`` are
-    (input id, message) of the worksheet's inputs in their order;
-    ``channels`` (channel plan, leads, messages, message slots) by row, the
-    slots (position among the messages, input id) of the inputs that show
-    one. A channel's result cell travels inside a <template>: a bare <td>
-    among the swaps would be dropped by the HTML parser."""
+    """What the live recompute answers, as out-of-band swaps (no input is
+    swapped): every input's message emptied, then every result, formula and
+    warning, and the messages there are. ``errors`` are (input id, message)
+    of the worksheet's inputs in their order; ``channels`` (channel plan,
+    leads, messages, message slots) by row, the slots (position among the
+    messages, input id) of the inputs that show one. A channel's result cell
+    travels inside a <template>: a bare <td> among the swaps would be
+    dropped by the HTML parser."""
     language = get_language()
     t = _texts(language)
     parts = [
+        messages_cleared(INPUT_MESSAGES),
         step1(plan, result, True, t=t),
         step2(plan, result, True, t=t),
         step3(plan, result, True, t=t),
@@ -343,7 +349,7 @@ def computed(plan, result, warnings, errors, channels):
         rate_warning("win_rate", warnings["win_rate"], True, t=t),
         rate_warning("opportunity_rate", warnings["opportunity_rate"], True, t=t),
     ]
-    parts += [field_error(field_id, error, True) for field_id, error in errors]
+    parts += [message_swap(field_id, error) for field_id, error in errors]
     parts += [
         _channel_swaps(number, *channel, language)
         for number, channel in enumerate(channels, start=1)
@@ -362,8 +368,7 @@ def _channel_swaps(number, channel, leads, messages, slots, language):
         f"<template>{channel_result(number, channel, leads, True, t=t)}</template>"
         f"{channel_warning(number, warning, True, t=t)}"
         + "".join(
-            field_error(field_id, messages[position], True)
-            for position, field_id in slots
+            message_swap(field_id, messages[position]) for position, field_id in slots
         )
     )
 

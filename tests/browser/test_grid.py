@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from funnel.markup.grid import CELL_MESSAGES
 from funnel.models import MonthlyGoal
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
@@ -305,6 +306,26 @@ def test_correcting_a_bad_value_clears_its_message_and_saves(page, account, mark
     expect(page.get_by_role("status").filter(has_text=SAVED)).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_have_count(0)
     assert goals(account) == {3: (40, Decimal("2.00"))}
+
+
+def test_a_recompute_clears_only_the_messages_it_no_longer_has(page, marketer):
+    """The recompute empties every cell's message (CELL_MESSAGES: exactly the
+    24 beside the cells) and then shows the ones it has: fixing one of two
+    bad cells clears that one and keeps the other, its input still flagged."""
+    open_grid(page, "marketer")
+    expect(page.locator(CELL_MESSAGES)).to_have_count(24)
+    count_input(page, 3).fill("abc")
+    rate_input(page, 5).fill("0")
+    expect(page.locator("#id_cv_count_3-error")).to_have_text(COUNT_INVALID)
+    expect(page.locator("#id_cv_rate_5-error")).to_have_text(RATE_RANGE)
+
+    count_input(page, 3).fill("40")
+
+    expect(page.locator("#id_cv_count_3-error")).to_have_text("")
+    expect(count_input(page, 3)).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_cv_rate_5-error")).to_have_text(RATE_RANGE)
+    expect(rate_input(page, 5)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"{CELL_MESSAGES}:not(:empty)")).to_have_count(1)
 
 
 def test_typing_the_moment_the_saved_form_appears_is_recomputed(page, marketer):

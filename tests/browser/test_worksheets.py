@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel import services
+from funnel.markup.worksheet import INPUT_MESSAGES
 from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
 from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
 
@@ -354,11 +355,16 @@ def test_bad_values_show_messages_and_nothing_is_stored(page, marketer):
     assert Worksheet.objects.count() == 0
     assert WorksheetChannel.objects.count() == 0
 
-    # Correcting both lets it save.
+    # Correcting one clears its message alone; correcting both lets it save.
+    expect(page.locator(INPUT_MESSAGES)).to_have_count(9 + 3 * 3)
     field(page, "Web売上").fill("12,000,000")
-    field(page, "受注率").fill("30")
     expect(web_error).to_have_text("")
+    expect(field(page, "Web売上")).not_to_have_attribute("aria-invalid", "true")
+    expect(rate_error).to_have_text(RATE_RANGE)
+    expect(field(page, "受注率")).to_have_attribute("aria-invalid", "true")
+    field(page, "受注率").fill("30")
     expect(rate_error).to_have_text("")
+    expect(page.locator(f"{INPUT_MESSAGES}:not(:empty)")).to_have_count(0)
     expect(result(page, "#result-opportunities")).to_have_text("10")
     save_button(page).click()
     expect(page).to_have_url(re.compile(r"/worksheets/\d+/$"))

@@ -1,5 +1,6 @@
 """The 目標設定 grid over the Django test client: access, validation, saving, htmx."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -193,6 +194,26 @@ def test_htmx_recompute_returns_fragments_only(marketer_client):
     assert '<span id="visits-1" hx-swap-oob="true">2,000</span>' in html
     assert '<span id="total-visits" hx-swap-oob="true">2,000</span>' in html
     assert "数値を入力してください" in html
+
+
+def test_recompute_empties_every_message_then_answers_the_ones_there_are(
+    marketer_client,
+):
+    response = marketer_client.get(
+        "/goals/2026/recompute/",
+        {"cv_count_1": "20", "cv_rate_1": "1", "cv_count_2": "x", "cv_rate_3": "0"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    # First, so that the messages after it are shown and every other is empty.
+    assert html.startswith(
+        '<span hx-swap-oob="innerHTML:#grid-body .field-error[data-for]"></span>'
+    )
+    answered = re.findall(r'id="(id_[a-z_0-9]+)-error"[^>]*>([^<]*)<', html)
+    assert answered == [
+        ("id_cv_count_2", "数値を入力してください（例: 1,200）。"),
+        ("id_cv_rate_3", "0より大きく100以下の値を入力してください（%）。"),
+    ]
 
 
 def test_recompute_without_htmx_goes_to_the_page(marketer_client):

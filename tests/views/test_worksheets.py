@@ -462,6 +462,32 @@ def test_recompute_shows_field_errors(marketer_client):
     assert "<input" not in html
 
 
+def test_recompute_empties_every_message_then_answers_the_ones_there_are(
+    marketer_client,
+):
+    channels = [dict(channel) for channel in SEED_CHANNELS]
+    channels[1]["meeting_rate"] = "x"
+    html = recompute(
+        marketer_client, win_rate="101", cv_rate="-1", channels=channels
+    ).content.decode()
+    # First, so that the messages after it are shown and every other is empty.
+    assert html.startswith(
+        '<span hx-swap-oob="innerHTML:#worksheet-form .field-error[data-for]"></span>'
+    )
+    answered = re.findall(r'id="(id_[a-z_0-9-]+)-error"[^>]*>([^<]*)<', html)
+    assert answered == [
+        ("id_win_rate", "0より大きく100以下の値を入力してください（%）。"),
+        (
+            "id_cv_rate",
+            "マイナスの値は入力できません。0より大きく100以下の値にしてください。",
+        ),
+        (
+            "id_channels-1-meeting_rate",
+            "率を数値で入力してください（例: 1.5 または 1.5%）。",
+        ),
+    ]
+
+
 def test_noscript_recompute_button_shows_results_without_saving(marketer_client):
     response = marketer_client.post(
         "/worksheets/new/", worksheet_data(action="recompute")
