@@ -10,6 +10,7 @@ half-filled worksheet still shows what it can. Decimal only: a float is refused.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from funnel.domain.grid import spread_total
 from funnel.domain.numbers import HUNDRED, count_needed
@@ -84,13 +85,22 @@ class WorksheetResult:
     visits: int | None  # ⑥ ceil(online_leads / cv_rate)
 
 
+# count_needed remembered by its arguments: the live recompute works out the
+# same thirteen counts again on each keystroke, most of them from inputs that
+# did not change, and Decimal division was a tenth of its time. Only what
+# WorksheetInput and ChannelPlan let through reaches it (whole numbers, finite
+# Decimals: never a float, whose hash would find an int's answer), and
+# Decimal arithmetic runs in the default context, which nothing here changes.
+_count_needed = lru_cache(maxsize=4096)(count_needed)
+
+
 def _needed(target: int | None, rate: Decimal | None) -> int | None:
     """``count_needed`` that yields ``None`` instead of raising on a missing or
     unusable rate: the caller validates rates, but a half-filled worksheet must
     still render."""
     if target is None or rate is None or not rate.is_finite() or rate <= 0:
         return None
-    return count_needed(target, rate)
+    return _count_needed(target, rate)
 
 
 def _sum_known(values: Iterable[int | None]) -> int | None:
