@@ -829,8 +829,9 @@ class WorksheetReading:
     """What a WorksheetEditor bound to the same data validates, read without
     building its forms (about 2 ms of Python for ten channels, the whole
     budget of the live recompute): ``plan`` (a WorksheetInput),
-    ``errors``, the message (or "") of every input by its name, and
-    ``channel_messages``, each channel row's messages in ChannelForm's order."""
+    ``errors``, the message (or "") of each of WorksheetForm's inputs by its
+    name, and ``channel_messages``, each channel row's messages in
+    ChannelForm's order."""
 
     __slots__ = ("channel_messages", "errors", "plan")
 
@@ -846,16 +847,19 @@ _CHANNEL_NAMES = tuple(
     tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in CHANNEL_FIELDS)
     for index in range(MAX_CHANNELS)
 )
+# What a row reads for an input it was not sent: each name's default.
+_ABSENT = ("",) * len(CHANNEL_FIELDS)
 
 
 def _read_channel(name, online, meetings, meeting_rate, language):
     """A channel row's ChannelPlan and its inputs' messages (ChannelForm's
     order) from its texts (CHANNEL_FIELDS, "" where absent), remembered as a
     row: a keystroke changes one row, the others come back as they were."""
-    texts = (name, online, meetings, meeting_rate)
-    if any(len(text) > REMEMBERED_LENGTH for text in texts):
-        return _read_channel_row(*texts, language)
-    return _remembered_channel(*texts, language)
+    if max(len(name), len(online), len(meetings), len(meeting_rate)) > (
+        REMEMBERED_LENGTH
+    ):
+        return _read_channel_row(name, online, meetings, meeting_rate, language)
+    return _remembered_channel(name, online, meetings, meeting_rate, language)
 
 
 def _read_channel_row(name, online, meetings, meeting_rate, language):
@@ -902,11 +906,10 @@ def read_worksheet(data):
     get = data.get
     for index in range(channel_count(data)):
         channel, messages = _read_channel(
-            *(get(name, "") for name in _CHANNEL_NAMES[index]), language
+            *map(get, _CHANNEL_NAMES[index], _ABSENT), language
         )
         channels.append(channel)
         channel_messages.append(messages)
-        errors.update(zip(_CHANNEL_NAMES[index], messages, strict=True))
     plan = worksheet_domain.WorksheetInput(
         total_revenue=values["total_revenue"],
         web_revenue=values["web_revenue"],
