@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -47,7 +47,7 @@ from funnel.forms import (
 )
 from funnel.markup import grid as markup
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
-from funnel.views.calculator import query_values, sent_by_htmx
+from funnel.views.calculator import answer, query_values, sent_by_htmx
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
@@ -383,7 +383,7 @@ def goal_recompute(request, year):
         _month_recomputed(month, data.get(count, ""), data.get(rate, ""), language)
         for month, count, rate in _CELL_NAMES
     ]
-    return HttpResponse(
+    return answer(
         markup.computed(
             [swaps for _figures, swaps in months],
             year_totals([figures for figures, _swaps in months]),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
 from django.forms import CheckboxInput
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -40,7 +40,7 @@ from funnel.forms import (
 )
 from funnel.markup import worksheet as markup
 from funnel.models import Basis, Worksheet
-from funnel.views.calculator import query_values, sent_by_htmx
+from funnel.views.calculator import answer, query_values, sent_by_htmx
 from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
@@ -317,9 +317,7 @@ def worksheet_recompute(request):
         CHANNEL_MESSAGE_IDS,
         strict=False,
     )
-    return HttpResponse(
-        markup.computed(plan, result, _warnings(plan), messages, channels)
-    )
+    return answer(markup.computed(plan, result, _warnings(plan), messages, channels))
 
 
 @require_POST
