@@ -150,64 +150,56 @@ def management_form(prefix, total, initial, maximum):
 
 
 # --- formulas ----------------------------------------------------------------
+#
+# Each formula is built from the values it shows, as formulas() lists them.
 
 
-def step1(plan, result, oob=False, *, t):
+def step1(total, web, nonweb, *, oob=False, t):
     return (
         f'<p class="formula" id="formula-1"{OOB if oob else ""}>{t["nonweb"]} = '
-        f"{yen(plan.total_revenue)} − {yen(plan.web_revenue)} = "
-        f'<strong id="result-nonweb">{yen(result.nonweb_revenue)}</strong></p>'
+        f"{yen(total)} − {yen(web)} = "
+        f'<strong id="result-nonweb">{yen(nonweb)}</strong></p>'
     )
 
 
-def step2(plan, result, oob=False, *, t):
+def step2(web, unit_price, orders, *, oob=False, t):
     return (
         f'<p class="formula" id="formula-2"{OOB if oob else ""}>{t["web"]} '
-        f"{yen(plan.web_revenue)} / {t['unit_price']} {yen(plan.unit_price)} = "
-        f'{t["orders"]} <strong id="result-orders">{count(result.orders)}</strong>'
+        f"{yen(web)} / {t['unit_price']} {yen(unit_price)} = "
+        f'{t["orders"]} <strong id="result-orders">{count(orders)}</strong>'
         f"{t['piece']}</p>"
     )
 
 
-def step3(plan, result, oob=False, *, t):
-    if plan.skip_opportunity:
+def step3(skip, orders, win_rate, opportunities, *, oob=False, t):
+    if skip:
         body = (
             f'{t["skipped"]} <span class="visually-hidden">{t["opportunities"]}'
             '</span><strong id="result-opportunities" hidden>—</strong>'
         )
     else:
         body = (
-            f"{count(result.orders)}{t['piece']} / {t['win_rate']} "
-            f"{rate(plan.win_rate)}% = {t['opportunities']} "
-            f'<strong id="result-opportunities">{count(result.opportunities)}'
+            f"{count(orders)}{t['piece']} / {t['win_rate']} "
+            f"{rate(win_rate)}% = {t['opportunities']} "
+            f'<strong id="result-opportunities">{count(opportunities)}'
             f"</strong>{t['piece']}"
         )
     return f'<p class="formula" id="formula-3"{OOB if oob else ""}>{body}</p>'
 
 
-def step4(plan, result, oob=False, *, t):
-    if plan.skip_opportunity:
-        source, rate_label, source_rate = (
-            result.orders,
-            t["win_rate"],
-            plan.win_rate,
-        )
-    else:
-        source, rate_label, source_rate = (
-            result.opportunities,
-            t["opportunity_rate"],
-            plan.opportunity_rate,
-        )
+def step4(skip, source, source_rate, meetings, *, oob=False, t):
+    """④ from ③'s opportunities and the 案件化率, or, with ③ skipped, from
+    ②'s orders and the 受注率 (read as meeting → order)."""
+    rate_label = t["win_rate"] if skip else t["opportunity_rate"]
     return (
         f'<p class="formula" id="formula-4"{OOB if oob else ""}>'
         f"{count(source)}{t['piece']} / {rate_label} {rate(source_rate)}% = "
-        f'{t["meetings"]} <strong id="result-meetings">{count(result.meetings)}'
+        f'{t["meetings"]} <strong id="result-meetings">{count(meetings)}'
         f"</strong>{t['piece']}</p>"
     )
 
 
-def allotment(result, oob=False, *, t):
-    left = result.unallotted
+def allotment(allotted, left, *, oob=False, t):
     if left is None:
         remainder = f'class="hint">{t["unallotted_unknown"]}'
     elif left > 0:
@@ -222,28 +214,57 @@ def allotment(result, oob=False, *, t):
         remainder = f'class="ok">{t["unallotted_none"]}'
     return (
         f'<p class="allotment" id="allotment"{OOB if oob else ""}>{t["allotted"]} '
-        f'<strong id="result-allotted">{count(result.allotted)}</strong>'
+        f'<strong id="result-allotted">{count(allotted)}</strong>'
         f'{t["piece"]}\n<span id="result-unallotted" {remainder}</span>\n</p>'
     )
 
 
-def lead_totals(result, oob=False, *, t):
+def lead_totals(leads_total, online_leads, *, oob=False, t):
     return (
         f'<p class="formula" id="lead-totals"{OOB if oob else ""}>'
         f'{t["leads_total"]} <strong id="result-leads-total">'
-        f"{count(result.leads_total)}</strong>{t['piece']}（{t['online_of_which']} "
-        f'<strong id="result-online-leads">{count(result.online_leads)}</strong>'
+        f"{count(leads_total)}</strong>{t['piece']}（{t['online_of_which']} "
+        f'<strong id="result-online-leads">{count(online_leads)}</strong>'
         f"{t['piece']}）</p>"
     )
 
 
-def step6(plan, result, oob=False, *, t):
+def step6(online_leads, cv_rate, visits, *, oob=False, t):
     return (
         f'<p class="formula" id="formula-6"{OOB if oob else ""}>{t["online_leads"]} '
-        f"{count(result.online_leads)}{t['piece']} / {t['cv_rate']} "
-        f"{rate(plan.cv_rate)}% = {t['visits']} "
-        f'<strong id="result-visits">{count(result.visits)}</strong></p>'
+        f"{count(online_leads)}{t['piece']} / {t['cv_rate']} "
+        f"{rate(cv_rate)}% = {t['visits']} "
+        f'<strong id="result-visits">{count(visits)}</strong></p>'
     )
+
+
+def formulas(plan, result):
+    """Each formula (its build) with the values it shows, in the page's order."""
+    skip = plan.skip_opportunity
+    return (
+        (step1, plan.total_revenue, plan.web_revenue, result.nonweb_revenue),
+        (step2, plan.web_revenue, plan.unit_price, result.orders),
+        (step3, skip, result.orders, plan.win_rate, result.opportunities),
+        (
+            step4,
+            skip,
+            result.orders if skip else result.opportunities,
+            plan.win_rate if skip else plan.opportunity_rate,
+            result.meetings,
+        ),
+        (allotment, result.allotted, result.unallotted),
+        (lead_totals, result.leads_total, result.online_leads),
+        (step6, result.online_leads, plan.cv_rate, result.visits),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _formula_swap(build, language, *values):
+    """A formula as an out-of-band swap, remembered by the values it shows and
+    the language: a keystroke changes one or two of the seven, and the others
+    come back as they were. Equal values show the same text (count(), yen()
+    and rate() format a number by its value, not its spelling)."""
+    return build(*values, oob=True, t=_texts(language))
 
 
 def rate_warning(kind, flag, oob=False, *, t):
@@ -339,13 +360,10 @@ def computed(plan, result, warnings, errors, channels):
     t = _texts(language)
     parts = [
         messages_cleared(INPUT_MESSAGES),
-        step1(plan, result, True, t=t),
-        step2(plan, result, True, t=t),
-        step3(plan, result, True, t=t),
-        step4(plan, result, True, t=t),
-        allotment(result, True, t=t),
-        lead_totals(result, True, t=t),
-        step6(plan, result, True, t=t),
+        *[
+            _formula_swap(build, language, *values)
+            for build, *values in formulas(plan, result)
+        ],
         rate_warning("win_rate", warnings["win_rate"], True, t=t),
         rate_warning("opportunity_rate", warnings["opportunity_rate"], True, t=t),
     ]
@@ -462,6 +480,9 @@ def sheet(
     ``management`` the formset's hidden counts (management_form())."""
     language = get_language()
     t, words = _sheet_texts(language), _texts(language)
+    shown = {
+        build: build(*values, t=words) for build, *values in formulas(plan, result)
+    }
     skip, entry_date, basis = (
         fields["skip_opportunity"],
         fields["entry_date"],
@@ -485,7 +506,7 @@ def sheet(
         '<div class="inputs">\n'
         f'<p class="field">{labelled_input(fields["total_revenue"], unit="円")}</p>\n'
         f'<p class="field">{labelled_input(fields["web_revenue"], unit="円")}</p>\n'
-        f"</div>\n{step1(plan, result, t=words)}\n"
+        f"</div>\n{shown[step1]}\n"
         f'<p class="hint">{t["step1_point"]}</p>\n',
     )
     orders = _step(
@@ -494,7 +515,7 @@ def sheet(
         t["step2"],
         '<div class="inputs">\n'
         f'<p class="field">{labelled_input(fields["unit_price"], unit="円")}</p>\n'
-        f"</div>\n{step2(plan, result, t=words)}\n",
+        f"</div>\n{shown[step2]}\n",
     )
     opportunities = _step(
         3,
@@ -511,7 +532,7 @@ def sheet(
         )
         + f'<p class="field checkbox"><label>{checkbox(skip)} '
         f"{escape(str(skip['label']))}</label></p>\n"
-        f"</div>\n{step3(plan, result, t=words)}\n"
+        f"</div>\n{shown[step3]}\n"
         f'<p class="hint">{t["step3_note"]}</p>\n',
     )
     meetings = _step(
@@ -527,7 +548,7 @@ def sheet(
             warnings["opportunity_rate"],
             words,
         )
-        + f"</div>\n{step4(plan, result, t=words)}\n{allotment(result, t=words)}\n",
+        + f"</div>\n{shown[step4]}\n{shown[allotment]}\n",
     )
     error = (
         f'<p class="error" role="alert">{escape(str(channel_error))}</p>\n'
@@ -559,7 +580,7 @@ def sheet(
         f'<th scope="col">{t["leads"]}</th>{actions}\n'
         f"</tr></thead>\n<tbody>\n{channels}</tbody>\n</table>\n"
         f'{add}<p class="hint">{t["meeting_rate_hint"]}</p>\n'
-        f"{lead_totals(result, t=words)}\n",
+        f"{shown[lead_totals]}\n",
     )
     visits = _step(
         6,
@@ -567,7 +588,7 @@ def sheet(
         t["step6"],
         '<div class="inputs">\n<p class="field">'
         f"{labelled_input(fields['cv_rate'], unit='%', size='rate')}</p>\n"
-        f"</div>\n{step6(plan, result, t=words)}\n"
+        f"</div>\n{shown[step6]}\n"
         f'<p class="hint">{t["content_hint"]}</p>\n',
     )
     return SafeString(head + sales + orders + opportunities + meetings + leads + visits)
