@@ -367,8 +367,9 @@ CALENDAR_MONTHS = tuple((None, month) for month in MONTHS)
 @require_GET
 @vary_on_headers("HX-Request")
 def goal_recompute(request, year):
-    """As the user types: every month's visits, the totals and the messages, as
-    out-of-band fragments. Nothing is saved. The inputs are never swapped.
+    """As the user types: every month's visits, the totals and the messages
+    (all emptied, then the ones there are), as out-of-band fragments. Nothing
+    is saved. The inputs are never swapped.
 
     A calculator: numbers in, numbers out. It reads no account's data and
     writes nothing, so it needs no sign-in, no session and no database, and

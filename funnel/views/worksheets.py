@@ -297,8 +297,9 @@ CHANNEL_MESSAGE_IDS = tuple(
 @require_GET
 @vary_on_headers("HX-Request")
 def worksheet_recompute(request):
-    """As the user types: every result, formula, warning and message, as
-    out-of-band fragments. Nothing is saved; no input is swapped.
+    """As the user types: every result, formula and warning, and the messages
+    (all emptied, then the ones there are), as out-of-band fragments. Nothing
+    is saved; no input is swapped.
 
     Like the grid's, a calculator: it reads no account's data and writes
     nothing, so it needs no sign-in, session or database; it reads the
