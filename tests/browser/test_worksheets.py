@@ -285,6 +285,27 @@ def test_a_row_button_pressed_while_the_form_is_posted_is_not_pressed_again(
     assert Worksheet.objects.count() == 0
 
 
+@pytest.mark.parametrize("rows", [3, 0])
+def test_enter_in_a_field_presses_no_button(page, marketer, rows):
+    """Enter in a text field submits a form with its first button: with no
+    channel row that was ＋チャネルを追加. The form's default button is a
+    disabled one, so Enter presses none: 保存 is pressed on purpose."""
+    open_new_worksheet(page)
+    for number in range(3, rows, -1):
+        page.get_by_role("button", name=f"{number}行目を削除").click()
+        expect(row(page, number)).to_have_count(0)
+    posts = []
+    page.on("request", lambda request: posts.append(request.method == "POST"))
+    field(page, "全体売上").fill("50,000,000")
+    expect(result(page, "#result-nonweb")).to_have_text("—")
+    field(page, "全体売上").press("Enter")
+    page.wait_for_timeout(500)  # time for a press to be answered
+    assert not any(posts)
+    expect(page.locator("tr[id^=channel-row-]")).to_have_count(rows)
+    expect(field(page, "全体売上")).to_have_value("50,000,000")
+    assert Worksheet.objects.count() == 0
+
+
 def test_skipping_step_3_uses_the_win_rate_for_meetings(page, account, marketer):
     open_new_worksheet(page)
     type_seed_example(page)
