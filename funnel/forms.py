@@ -843,7 +843,7 @@ class WorksheetReading:
 
 # Each channel row's input names, in CHANNEL_FIELDS' order (ChannelForm's,
 # and what _read_channel reads), made once.
-_CHANNEL_NAMES = tuple(
+CHANNEL_INPUT_NAMES = tuple(
     tuple(f"{CHANNEL_PREFIX}-{index}-{name}" for name in CHANNEL_FIELDS)
     for index in range(MAX_CHANNELS)
 )
@@ -906,7 +906,7 @@ def read_worksheet(data):
     get = data.get
     for index in range(channel_count(data)):
         channel, messages = _read_channel(
-            *map(get, _CHANNEL_NAMES[index], _ABSENT), language
+            *map(get, CHANNEL_INPUT_NAMES[index], _ABSENT), language
         )
         channels.append(channel)
         channel_messages.append(messages)

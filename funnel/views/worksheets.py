@@ -27,8 +27,8 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.forms import (
-    CHANNEL_PREFIX,
-    MAX_CHANNELS,
+    CHANNEL_FIELDS,
+    CHANNEL_INPUT_NAMES,
     ChannelForm,
     WorksheetEditor,
     WorksheetForm,
@@ -285,11 +285,13 @@ CHANNEL_MESSAGES = _with_messages(ChannelForm)
 WORKSHEET_MESSAGE_IDS = tuple((name, f"id_{name}") for name in WORKSHEET_MESSAGES)
 CHANNEL_MESSAGE_IDS = tuple(
     tuple(
-        (position, f"id_{CHANNEL_PREFIX}-{index}-{name}")
-        for position, name in enumerate(ChannelForm.base_fields)
-        if name in CHANNEL_MESSAGES
+        (position, f"id_{name}")
+        for position, (field, name) in enumerate(
+            zip(CHANNEL_FIELDS, names, strict=True)
+        )
+        if field in CHANNEL_MESSAGES
     )
-    for index in range(MAX_CHANNELS)
+    for names in CHANNEL_INPUT_NAMES
 )
 
 
