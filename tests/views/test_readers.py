@@ -10,7 +10,6 @@ import pytest
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import translation
-from django_htmx.middleware import HtmxDetails
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,7 +197,6 @@ def test_grid_recompute_remembers_months_as_they_were_read(keystrokes):
         request = RequestFactory().get(
             "/goals/2026/recompute/?" + urlencode(cells), headers={"HX-Request": "true"}
         )
-        request.htmx = HtmxDetails(request)
         with translation.override(language):
             answer = goal_recompute(request, 2026).content.decode()
             rows = typed_rows(cells, CALENDAR_MONTHS)
@@ -218,7 +216,6 @@ def test_a_long_pair_or_cell_is_read_but_not_remembered():
         f"/goals/2026/recompute/?cv_count_3={long_value}",
         headers={"HX-Request": "true"},
     )
-    request.htmx = HtmxDetails(request)
     assert query_values(request) == {"cv_count_3": long_value}
     html = goal_recompute(request, 2026).content.decode()
     assert "入力が長すぎます" in html
