@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 
 from funnel.domain.grid import MonthFigures, YearTotals, month_figures, year_totals
 from funnel.domain.worksheet import WorksheetInput, WorksheetResult
-from funnel.templatetags.funnel_format import plain_decimal, rate2
+from funnel.formatting import plain_decimal, rate2
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -52,6 +52,11 @@ class Account(models.Model):
     def __str__(self):
         return self.name
 
+    def fiscal_year_of(self, day):
+        """The fiscal year ``day`` falls in, named by the calendar year it starts in."""
+        start = self.fiscal_year_start_month
+        return day.year if day.month >= start else day.year - 1
+
 
 class Role(models.IntegerChoices):
     # Spaced integers (Zulip's habit), so a role can be added between two.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funnel import sql
 from funnel.domain.grid import fiscal_months
+from funnel.formatting import plain_decimal
 from funnel.models import (
     ChangeKind,
     ChangeRecord,
@@ -24,7 +25,6 @@ from funnel.models import (
     Worksheet,
     WorksheetChannel,
 )
-from funnel.templatetags.funnel_format import plain_decimal
 
 
 class ServiceError(Exception):

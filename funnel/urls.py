@@ -1,22 +1,41 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from funnel.models import MAX_YEAR, MIN_YEAR
 from funnel.views import account, actuals, actuals_import, export, grid, worksheets
+
+
+class YearConverter:
+    """A plan's year, 2000 to 2100: any other is a 404 before a view runs."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value):
+        year = int(value)
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(year)
+        return year
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(YearConverter, "year")
 
 app_name = "funnel"
 
 urlpatterns = [
     # The live recomputes first: they are resolved on every keystroke.
-    path("goals/<int:year>/recompute/", grid.goal_recompute, name="goal-recompute"),
+    path("goals/<year:year>/recompute/", grid.goal_recompute, name="goal-recompute"),
     path(
         "worksheets/recompute/",
         worksheets.worksheet_recompute,
         name="worksheet-recompute",
     ),
     path("goals/", grid.goal_grid_current, name="goal-grid-current"),
-    path("goals/<int:year>/", grid.goal_grid, name="goal-grid"),
-    path("goals/<int:year>/overview/", grid.goal_overview, name="goal-overview"),
-    path("goals/<int:year>/review/", grid.goal_review, name="goal-review"),
-    path("goals/<int:year>/history/", grid.goal_history, name="goal-history"),
+    path("goals/<year:year>/", grid.goal_grid, name="goal-grid"),
+    path("goals/<year:year>/overview/", grid.goal_overview, name="goal-overview"),
+    path("goals/<year:year>/review/", grid.goal_review, name="goal-review"),
+    path("goals/<year:year>/history/", grid.goal_history, name="goal-history"),
 ]
 
 urlpatterns += [
@@ -51,9 +70,13 @@ urlpatterns += [
 
 # Exports (funnel/views/export.py)
 urlpatterns += [
-    path("goals/<int:year>/export.csv", export.goal_export_csv, name="goal-export-csv"),
     path(
-        "goals/<int:year>/export.xlsx", export.goal_export_xlsx, name="goal-export-xlsx"
+        "goals/<year:year>/export.csv", export.goal_export_csv, name="goal-export-csv"
+    ),
+    path(
+        "goals/<year:year>/export.xlsx",
+        export.goal_export_xlsx,
+        name="goal-export-xlsx",
     ),
     path(
         "worksheets/<int:pk>/export.xlsx",
@@ -81,19 +104,19 @@ urlpatterns += [
 
 # Actuals (実績) and achievement
 urlpatterns += [
-    path("goals/<int:year>/actuals/", actuals.actuals_page, name="goal-actuals"),
+    path("goals/<year:year>/actuals/", actuals.actuals_page, name="goal-actuals"),
     path(
-        "goals/<int:year>/actuals/export.csv",
+        "goals/<year:year>/actuals/export.csv",
         export.actuals_export_csv,
         name="goal-actuals-export-csv",
     ),
     path(
-        "goals/<int:year>/actuals/import/",
+        "goals/<year:year>/actuals/import/",
         actuals_import.import_upload,
         name="goal-actuals-import",
     ),
     path(
-        "goals/<int:year>/actuals/import/confirm/",
+        "goals/<year:year>/actuals/import/confirm/",
         actuals_import.import_confirm,
         name="goal-actuals-import-confirm",
     ),

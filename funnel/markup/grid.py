@@ -4,8 +4,8 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
+from funnel.formatting import count, rate, rate2
 from funnel.markup import OOB, field_error, message_swap, messages_cleared
-from funnel.templatetags.funnel_format import count, rate, rate2
 
 
 def visits(row, oob=False):

@@ -10,8 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from funnel.domain.worksheet import outside_reference
+from funnel.formatting import count, rate, yen
 from funnel.markup import OOB, field_error, message_swap, messages_cleared
-from funnel.templatetags.funnel_format import count, rate, yen
 
 
 def _per_language(build):

@@ -4,7 +4,7 @@ funnel/markup/worksheet.py's), from the view's context."""
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 
-from funnel.forms import CHANNEL_PREFIX, MAX_CHANNELS
+from funnel.forms.worksheet import CHANNEL_PREFIX, MAX_CHANNELS
 from funnel.markup import worksheet as markup
 
 register = template.Library()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from funnel import selectors, services
 from funnel.access import admin_required, member_required
-from funnel.forms import AccountSettingsForm, MemberAddForm, MemberRoleForm
+from funnel.forms.account import AccountSettingsForm, MemberAddForm, MemberRoleForm
 from funnel.middleware import AccountMiddleware
 from funnel.models import Membership, Role
 

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -14,9 +13,10 @@ from funnel import selectors, services
 from funnel.access import member_required
 from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import fiscal_months
-from funnel.forms import ActualYearForm
+from funnel.formatting import year_label
+from funnel.forms.actuals import ActualYearForm
 from funnel.models import MAX_YEAR, MIN_YEAR
-from funnel.views.grid import year_label
+from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals.html"
 
@@ -34,20 +34,12 @@ class ActualRow:
         return self.achievement.month
 
 
-def achievements(account, year, goals, actual_values, today):
-    """Each month of the fiscal year, target beside actual (in fiscal order);
-    ``goals`` as selectors.goal_year gives them."""
-    return year_achievements(
-        fiscal_months(year, account.fiscal_year_start_month),
-        goals,
-        actual_values,
-        today,
-    )
-
-
 def _context(request, year, form, goals):
-    months = achievements(
-        request.account, year, goals, form.month_values(), timezone.localdate()
+    months = year_achievements(
+        fiscal_months(year, request.account.fiscal_year_start_month),
+        goals,
+        form.month_values(),
+        timezone.localdate(),
     )
     return {
         "year": year,
@@ -74,8 +66,6 @@ def _context(request, year, form, goals):
 @member_required
 def actuals_page(request, year):
     """Enter the actuals (実績) of a year and see them against its targets."""
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Http404
     goals, _plan = selectors.goal_year(account=request.account, year=year)
     actuals = selectors.actuals_by_month(account=request.account, year=year)
     if request.method == "GET":
@@ -97,7 +87,7 @@ def actuals_page(request, year):
             _("%(label)sの実績を保存しました（%(count)d件の変更）。")
             % {"label": year_label(request.account, year), "count": changed},
         )
-        if not (request.htmx and not request.htmx.history_restore_request):
+        if not wants_fragment(request):
             return redirect("funnel:goal-actuals", year=year)
         form = ActualYearForm(
             actuals=selectors.actuals_by_month(account=request.account, year=year)
@@ -109,7 +99,6 @@ def actuals_page(request, year):
                 "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
             ),
         )
-    template = TEMPLATE
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#actuals-form"
-    return TemplateResponse(request, template, _context(request, year, form, goals))
+    return page_or_fragment(
+        request, TEMPLATE, "actuals-form", _context(request, year, form, goals)
+    )

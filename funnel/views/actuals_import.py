@@ -12,7 +12,6 @@ import time
 
 from django.contrib import messages
 from django.db import DatabaseError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -24,9 +23,9 @@ from funnel import selectors, services
 from funnel.access import editor_required
 from funnel.domain import actuals_csv
 from funnel.domain.grid import fiscal_months
-from funnel.forms import ACTUALS_COLUMN_NAMES, ActualsImportForm
-from funnel.models import MAX_YEAR, MIN_YEAR
-from funnel.views.grid import year_label
+from funnel.formatting import year_label
+from funnel.forms.actuals import ACTUALS_COLUMN_NAMES, ActualsImportForm
+from funnel.rendering import wants_fragment
 
 TEMPLATE = "funnel/actuals_import.html"
 logger = logging.getLogger(__name__)
@@ -65,16 +64,6 @@ SKIP_REASONS = {
 }
 
 
-def _check_year(year):
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Http404
-
-
-def _wants_fragment(request):
-    """An htmx request for a fragment; a history restore gets the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _form(request, year, data=None, files=None):
     return ActualsImportForm(
         data,
@@ -89,7 +78,6 @@ def _form(request, year, data=None, files=None):
 @editor_required
 def import_upload(request, year):
     """The upload form and its help; with a file, the preview (nothing written)."""
-    _check_year(year)
     if request.method == "GET":
         return _render(request, year, _form(request, year))
     form = _form(request, year, request.POST, request.FILES)
@@ -119,7 +107,6 @@ def import_upload(request, year):
 @editor_required
 def import_confirm(request, year):
     """Write the months the preview showed, all of them in one transaction."""
-    _check_year(year)
     rows = _take(request, year, request.POST.get("token", ""))
     if rows is None:
         messages.error(
@@ -235,7 +222,7 @@ def _month_label(year_month):
 def _render(request, year, form, *, result=None, previewed=(), changes=0, token=None):
     label = year_label(request.account, year)
     months = fiscal_months(year, request.account.fiscal_year_start_month)
-    fragment = _wants_fragment(request)
+    fragment = wants_fragment(request)
     context = {
         "year": year,
         "year_label": label,

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 
-from funnel.forms import SignInForm
+from funnel.forms.account import SignInForm
 
 
 class _LocalRedirectMixin:

@@ -13,16 +13,14 @@ from django.views.decorators.http import require_GET
 from funnel import exports, selectors
 from funnel.access import member_required
 from funnel.domain import worksheet as worksheet_domain
+from funnel.domain.achievement import year_achievements
 from funnel.domain.grid import fiscal_months
-from funnel.forms import worksheet_input_of
-from funnel.models import MAX_YEAR, MIN_YEAR, Worksheet
-from funnel.views import actuals as actuals_view
-from funnel.views.grid import year_label
+from funnel.formatting import year_label
+from funnel.forms.worksheet import worksheet_input_of
+from funnel.models import Worksheet
 
 
 def _year_goals(request, year):
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Http404
     goals, _plan = selectors.goal_year(account=request.account, year=year)
     return goals
 
@@ -60,12 +58,9 @@ def _actual_rows(request, year, goals):
     account = request.account
     actuals = selectors.actuals_by_month(account=account, year=year)
     values = {m: (a.cv_count, a.visits) for m, a in actuals.items()}
-    achievements = actuals_view.achievements(
-        account, year, goals, values, timezone.localdate()
-    )
-    return exports.actual_rows(
-        achievements, fiscal_months(year, account.fiscal_year_start_month)
-    )
+    months = fiscal_months(year, account.fiscal_year_start_month)
+    achievements = year_achievements(months, goals, values, timezone.localdate())
+    return exports.actual_rows(achievements, months)
 
 
 @require_GET

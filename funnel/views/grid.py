@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -32,47 +31,27 @@ from funnel.domain.grid import (
     weights_from_counts,
     year_totals,
 )
-from funnel.forms import (
-    REMEMBERED_LENGTH,
+from funnel.formatting import year_label
+from funnel.forms.account import PlanReviewForm
+from funnel.forms.grid import (
     SPREAD_LAST_YEAR,
     SPREAD_WEIGHTS,
     GoalYearForm,
     GridFillForm,
     GridSpreadForm,
-    PlanReviewForm,
     base_values,
     read_months,
     stored_rows,
     typed_rows,
 )
+from funnel.forms.worksheet import REMEMBERED_LENGTH
 from funnel.markup import grid as markup
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
+from funnel.rendering import wants_fragment
 from funnel.views.calculator import answer, query_values, sent_by_htmx
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
-
-
-def _check_year(year):
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Http404
-
-
-def _wants_fragment(request):
-    """An htmx request for a fragment; a history restore gets the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def current_fiscal_year(account, today=None):
-    today = today or timezone.localdate()
-    start = account.fiscal_year_start_month
-    return today.year if today.month >= start else today.year - 1
-
-
-def year_label(account, year):
-    if account.fiscal_year_start_month == 1:
-        return _("%(year)d年") % {"year": year}
-    return _("%(year)d年度") % {"year": year}
 
 
 def _nav(request, year):
@@ -138,14 +117,13 @@ def _context(request, year, rows, plan, tools=None, edited=True):
 @require_GET
 @member_required
 def goal_grid_current(request):
-    return goal_grid(request, current_fiscal_year(request.account))
+    return goal_grid(request, request.account.fiscal_year_of(timezone.localdate()))
 
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @member_required
 def goal_grid(request, year):
-    _check_year(year)
     if request.method == "POST":
         return _goal_grid_post(request, year)
     goals, plan = selectors.goal_year(account=request.account, year=year)
@@ -211,7 +189,7 @@ def _goal_grid_post(request, year):
                 _("%(label)sの目標を保存しました。")
                 % {"label": year_label(request.account, year)},
             )
-            if not _wants_fragment(request):
+            if not wants_fragment(request):
                 return redirect("funnel:goal-grid", year=year)
             goals, plan = selectors.goal_year(account=request.account, year=year)
             form = _form(request, year, goals=goals)
@@ -356,7 +334,7 @@ def _render_form(
         # A refused save keeps the inputs on screen, even when the year was
         # locked meanwhile: the user must not lose what they typed.
         context["can_edit"] = True
-    template = f"{TEMPLATE}#grid-form" if _wants_fragment(request) else TEMPLATE
+    template = f"{TEMPLATE}#grid-form" if wants_fragment(request) else TEMPLATE
     return TemplateResponse(request, template, context)
 
 
@@ -375,7 +353,6 @@ def goal_recompute(request, year):
     writes nothing, so it needs no sign-in, no session and no database, and
     costs little more than a view that does nothing (docs/performance.md);
     the access matrix checks that it touches the database for nobody."""
-    _check_year(year)
     if not sent_by_htmx(request):
         return redirect("funnel:goal-grid", year=year)
     data = query_values(request)
@@ -442,7 +419,6 @@ def _change(now, before):
 def goal_overview(request, year):
     """The year at a glance for the manager's review: months, quarters and the
     year beside last year, a chart, and the approval state with its history."""
-    _check_year(year)
     return _overview(request, year, PlanReviewForm())
 
 
@@ -509,7 +485,6 @@ def _overview_actuals(request, year, this_year, labels):
 @member_required
 def goal_review(request, year):
     """提出 / 承認 / 差し戻し (and an admin's reopen) of a year's plan."""
-    _check_year(year)
     form = PlanReviewForm(request.POST)
     if not form.is_valid():
         return _overview(request, year, form, status=200)
@@ -544,12 +519,11 @@ def goal_review(request, year):
 @member_required
 def goal_history(request, year):
     """Who changed which month's targets, when, from what to what."""
-    _check_year(year)
     context = {
         **_nav(request, year),
         "changes": selectors.goal_changes(account=request.account, year=year),
     }
     template = "funnel/history.html"
-    if _wants_fragment(request):
+    if wants_fragment(request):
         template += "#history-list"
     return TemplateResponse(request, template, context)

@@ -26,7 +26,8 @@ from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
-from funnel.forms import (
+from funnel.formatting import year_label
+from funnel.forms.worksheet import (
     CHANNEL_FIELDS,
     CHANNEL_INPUT_NAMES,
     ChannelForm,
@@ -40,8 +41,8 @@ from funnel.forms import (
 )
 from funnel.markup import worksheet as markup
 from funnel.models import Basis, Worksheet
+from funnel.rendering import wants_fragment
 from funnel.views.calculator import answer, query_values, sent_by_htmx
-from funnel.views.grid import current_fiscal_year, year_label
 
 TEMPLATE = "funnel/worksheet.html"
 logger = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ SAVE_CONFLICT = gettext_lazy(
 SAVE_FAILED = gettext_lazy(
     "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
 )
-
-
-def _wants_fragment(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _get_worksheet(request, pk):
@@ -242,7 +239,7 @@ def _worksheet_post(request, worksheet):
                     % {"name": saved.name},
                 )
                 url = saved.get_absolute_url()
-                if not _wants_fragment(request):
+                if not wants_fragment(request):
                     return redirect(url)
                 if worksheet is None:
                     return HttpResponseClientRedirect(url)
@@ -261,7 +258,7 @@ def _worksheet_post(request, worksheet):
                     "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
                 ),
             )
-    template = f"{TEMPLATE}#worksheet-form" if _wants_fragment(request) else TEMPLATE
+    template = f"{TEMPLATE}#worksheet-form" if wants_fragment(request) else TEMPLATE
     return TemplateResponse(
         request, template, _editor_context(request, editor, worksheet), status=status
     )
@@ -436,7 +433,7 @@ def worksheet_history(request, pk):
         ),
     }
     template = "funnel/history.html"
-    if _wants_fragment(request):
+    if wants_fragment(request):
         template += "#history-list"
     return TemplateResponse(request, template, context)
 
@@ -462,7 +459,7 @@ def worksheet_actuals(request, pk):
     year = (
         year_form.cleaned_data["year"]
         if year_form.is_valid()
-        else current_fiscal_year(account)
+        else account.fiscal_year_of(timezone.localdate())
     )
     today = timezone.localdate()
     months = fiscal_months(year, account.fiscal_year_start_month)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from funnel import services
@@ -24,7 +25,6 @@ from funnel.models import (
     PlanStatus,
     Role,
 )
-from funnel.views.grid import current_fiscal_year
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, make_member
 
@@ -192,7 +192,7 @@ def goals(account, year):
 
 
 def test_marketer_fills_three_months_and_submits_the_year(page, account, marketer):
-    year = current_fiscal_year(account)
+    year = account.fiscal_year_of(timezone.localdate())
     comment = "1〜3月の目標を入力しました。ご確認ください。"
     sign_in(page, "marketer")
     open_goals(page)
@@ -245,7 +245,7 @@ def test_marketer_fills_three_months_and_submits_the_year(page, account, markete
 def test_manager_sends_the_year_back_with_a_reason_and_the_marketer_edits_again(
     page, new_page, account, marketer, manager
 ):
-    year = current_fiscal_year(account)
+    year = account.fiscal_year_of(timezone.localdate())
     reason = "2月のCV率が高すぎます。前年並みに見直してください。"
     add_goal(account, year, 1, 20, "1")
     add_goal(account, year, 2, 30, "9")
@@ -307,7 +307,7 @@ def test_manager_sends_the_year_back_with_a_reason_and_the_marketer_edits_again(
 def test_approved_year_is_read_only_until_the_admin_reopens_it(
     page, new_page, account, marketer, manager, admin_member
 ):
-    year = current_fiscal_year(account)
+    year = account.fiscal_year_of(timezone.localdate())
     add_goal(account, year, 1, 20, "1")
     submit_year(account, year, marketer)
 
@@ -455,7 +455,7 @@ def test_admin_starts_the_fiscal_year_in_april(page, account, admin_member):
     account.refresh_from_db()
     assert account.fiscal_year_start_month == 4
 
-    fiscal_year = current_fiscal_year(account)
+    fiscal_year = account.fiscal_year_of(timezone.localdate())
     open_goals(page)
     expect(page.locator("#year-label")).to_have_text(f"{fiscal_year}年度")
     rows = page.locator("#grid-table tbody tr")
@@ -514,8 +514,10 @@ def test_agency_user_switches_accounts_and_sees_only_that_accounts_numbers(
     # Admin of デモ株式会社, marketer of サンプル商事 (the first by name).
     agency = make_member("agency", account, Role.ADMIN)
     Membership.objects.create(user=agency, account=other_account, role=Role.MARKETER)
-    add_goal(account, current_fiscal_year(account), 1, 111, "1")
-    add_goal(other_account, current_fiscal_year(other_account), 1, 222, "2")
+    add_goal(account, account.fiscal_year_of(timezone.localdate()), 1, 111, "1")
+    add_goal(
+        other_account, other_account.fiscal_year_of(timezone.localdate()), 1, 222, "2"
+    )
 
     sign_in(page, "agency")
     expect(header(page).get_by_role("link", name="サンプル商事")).to_be_visible()
@@ -565,7 +567,7 @@ def test_agency_user_switches_accounts_and_sees_only_that_accounts_numbers(
 def test_expired_session_sends_the_browser_to_sign_in_not_into_a_cell(
     page, account, marketer
 ):
-    year = current_fiscal_year(account)
+    year = account.fiscal_year_of(timezone.localdate())
     sign_in(page, "marketer")
     open_goals(page)
     # Leaving with a typed value asks first (beforeunload): the user agrees.

@@ -31,21 +31,13 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel import forms as app_forms
 from funnel.domain import actuals_csv, numbers
 from funnel.domain.grid import fiscal_months
-from funnel.forms import (
-    COUNT_MESSAGES,
-    RATE_MESSAGES,
-    YEN_MESSAGES,
-    AccountSettingsForm,
-    ChannelForm,
-    GoalYearForm,
-    GridSpreadForm,
-    MemberRoleForm,
-    WeightField,
-    WorksheetForm,
-)
+from funnel.forms import fields as app_forms
+from funnel.forms.account import AccountSettingsForm, MemberRoleForm
+from funnel.forms.fields import COUNT_MESSAGES, RATE_MESSAGES, YEN_MESSAGES
+from funnel.forms.grid import GoalYearForm, GridSpreadForm, WeightField
+from funnel.forms.worksheet import ChannelForm, WorksheetForm
 from funnel.markup.grid import CELL_MESSAGES
 from funnel.markup.worksheet import INPUT_MESSAGES
 from funnel.models import (

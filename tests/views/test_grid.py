@@ -357,10 +357,11 @@ def test_database_refuses_duplicate_month(account):
 
 
 def test_grid_opened_at_goals_saves_to_its_year(marketer_client):
-    from funnel.views.grid import current_fiscal_year
+    from django.utils import timezone
 
     html = marketer_client.get("/goals/").content.decode()
-    year = current_fiscal_year(marketer_client.get("/goals/").wsgi_request.account)
+    account = marketer_client.get("/goals/").wsgi_request.account
+    year = account.fiscal_year_of(timezone.localdate())
     assert f'action="/goals/{year}/"' in html
     assert f'hx-post="/goals/{year}/"' in html
     assert 'action="/goals/"' not in html

@@ -274,13 +274,11 @@ def test_fiscal_year_starting_in_april(marketer_client, account):
 def test_current_fiscal_year_page(client, account, marketer):
     from datetime import date
 
-    from funnel.views.grid import current_fiscal_year
-
     account.fiscal_year_start_month = 4
-    assert current_fiscal_year(account, date(2026, 3, 31)) == 2025
-    assert current_fiscal_year(account, date(2026, 4, 1)) == 2026
+    assert account.fiscal_year_of(date(2026, 3, 31)) == 2025
+    assert account.fiscal_year_of(date(2026, 4, 1)) == 2026
     account.fiscal_year_start_month = 1
-    assert current_fiscal_year(account, date(2026, 1, 1)) == 2026
+    assert account.fiscal_year_of(date(2026, 1, 1)) == 2026
 
 
 def test_admin_of_two_accounts_sees_plan_of_the_chosen_one(

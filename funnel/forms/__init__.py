@@ -1,0 +1,1 @@
+"""Forms, one module per page: the only reader of what people type."""

@@ -1,0 +1,95 @@
+"""The fields that read what people type: counts, yen, rates and years, parsed by
+``domain.numbers``, whose error codes become Japanese messages here."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from funnel.domain import numbers
+
+COUNT_MESSAGES = {
+    "negative": _("マイナスの値は入力できません。0以上の整数を入力してください。"),
+    "fraction": _("小数は入力できません。整数を入力してください。"),
+    "invalid": _("数値を入力してください（例: 1,200）。"),
+    "too_large": _("大きすぎます。1億以下の整数を入力してください。"),
+}
+YEN_MESSAGES = {
+    **COUNT_MESSAGES,
+    "fraction": _("円未満は入力できません。整数の金額を入力してください。"),
+    "invalid": _("金額を数値で入力してください（例: 12,000,000）。"),
+    "too_large": _("大きすぎます。1兆円以下で入力してください。"),
+}
+RATE_MESSAGES = {
+    "negative": _(
+        "マイナスの値は入力できません。0より大きく100以下の値にしてください。"
+    ),
+    "invalid": _("率を数値で入力してください（例: 1.5 または 1.5%）。"),
+    "rate_places": _("小数点以下は2桁までで入力してください。"),
+    "rate_range": _("0より大きく100以下の値を入力してください（%）。"),
+}
+
+
+class ParsedField(forms.CharField):
+    """A text input parsed by a ``domain.numbers`` function; the typed text is
+    kept in the input when it is refused (the bound value is re-rendered)."""
+
+    parse = None
+    messages = {}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = _("入力が長すぎます。")
+        # Django's message for a null character reads, in Japanese, "enter
+        # some characters": beside a number, "not a number" says what is wrong.
+        self.error_messages["null_characters_not_allowed"] = self.messages["invalid"]
+        for validator in self.validators:
+            if getattr(validator, "code", None) == "null_characters_not_allowed":
+                validator.message = self.messages["invalid"]
+
+    def clean(self, value):
+        """CharField's checks (strip, required, length), then the parse."""
+        text = super().clean(value)
+        try:
+            return type(self).parse(text)
+        except numbers.ParseError as error:
+            raise forms.ValidationError(
+                self.messages.get(error.code, self.messages["invalid"]),
+                code=error.code,
+            ) from None
+
+
+class CountField(ParsedField):
+    parse = staticmethod(numbers.parse_count)
+    messages = COUNT_MESSAGES
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class YenField(ParsedField):
+    parse = staticmethod(numbers.parse_yen)
+    messages = YEN_MESSAGES
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class RateField(ParsedField):
+    parse = staticmethod(numbers.parse_rate)
+    messages = RATE_MESSAGES
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+
+YEAR_MESSAGES = dict.fromkeys(
+    ("negative", "fraction", "invalid", "too_large"),
+    _("年を数字で入力してください（例: 2026）。"),
+)
+
+
+class YearField(ParsedField):
+    """A year, read by the one parsing policy (``domain.numbers``): ``٢٠٢٦``,
+    ``+2026`` or ``2026.0`` are refused, not read as 2026."""
+
+    parse = staticmethod(numbers.parse_count)
+    messages = YEAR_MESSAGES
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = YEAR_MESSAGES["invalid"]
