@@ -11,23 +11,16 @@ from django.core.exceptions import PermissionDenied
 from funnel.middleware import membership_of
 
 
-def _membership(request):
-    membership = membership_of(request)
-    if membership is None or not membership.pk:
-        return None
-    return membership
-
-
 def member_required(view):
-    """The user belongs to an active account; sets ``request.account``."""
+    """The user belongs to an active account; sets ``request.membership`` (the
+    membership itself from here on, not its lazy stand-in) and
+    ``request.account``."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        membership = _membership(request)
+        membership = membership_of(request)
         if membership is None:
             raise PermissionDenied
-        # The membership itself from here on, not its lazy stand-in: the view
-        # and the template read it dozens of times.
         request.membership = membership
         request.account = membership.account
         return view(request, *args, **kwargs)

@@ -2,7 +2,6 @@
 
 
 def membership(request):
-    membership = getattr(request, "membership", None)
-    if membership is not None and not getattr(membership, "pk", None):
-        membership = None
-    return {"membership": membership}
+    # The middleware's lazy stand-in (or the membership itself, once an access
+    # decorator has found it): a template that never shows it never reads it.
+    return {"membership": getattr(request, "membership", None)}

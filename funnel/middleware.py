@@ -12,6 +12,9 @@ from funnel import selectors
 
 logger = logging.getLogger(__name__)
 
+# The account a member of several chose last (account switcher), in the session.
+ACCOUNT_SESSION_KEY = "funnel_account_id"
+
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     """Django's, except that an htmx request whose session expired sends the whole
@@ -25,13 +28,11 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
 
 
 class AccountMiddleware:
-    """Puts ``request.membership`` and ``request.account`` (or None) on every request.
-
-    Every query for an account's data goes through ``request.account``; a user
-    with no membership in an active account has none, and member views refuse.
-    """
-
-    SESSION_KEY = "funnel_account_id"
+    """Puts a lazy ``request.membership`` on every request: the signed-in
+    member's membership of an active account (with its account, one query),
+    or None. Read only by what needs it: the live recomputes never do, so
+    they touch neither the session nor the database. The access decorators
+    (funnel/access.py) refuse a request without one and set ``request.account``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,25 +43,17 @@ class AccountMiddleware:
 
 
 def membership_of(request):
-    """The signed-in member's membership (or None), found once a request:
-    ``request.membership`` is its lazy stand-in for templates and views that
-    may never need it."""
+    """The signed-in member's membership (or None), found once a request."""
     if not hasattr(request, "_membership"):
-        request._membership = _find_membership(request)
+        user = request.user
+        request._membership = (
+            selectors.membership_for(
+                user=user, account_id=request.session.get(ACCOUNT_SESSION_KEY)
+            )
+            if user.is_authenticated
+            else None
+        )
     return request._membership
-
-
-def _find_membership(request):
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    account_id = request.session.get(AccountMiddleware.SESSION_KEY)
-    # A user that funnel.backends loaded from the session comes with their
-    # memberships; one that has just signed in does not.
-    memberships = getattr(user, "active_memberships", None)
-    if memberships is None:
-        return selectors.membership_for(user=user, account_id=account_id)
-    return selectors.membership_choose(memberships, account_id=account_id)
 
 
 class DatabaseErrorMiddleware:

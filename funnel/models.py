@@ -8,7 +8,6 @@ constraints what the forms state, so no path can store a bad row.
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -275,11 +274,8 @@ class Worksheet(models.Model):
         return reverse("funnel:worksheet-detail", args=[self.pk])
 
     def ordered_channels(self):
-        """Its channels in their order: the ones selectors.worksheet_get read
-        with it (one statement for both), else from the database, or from a
-        prefetch_related("channels")."""
-        loaded = self.__dict__.get("loaded_channels")
-        return loaded if loaded is not None else list(self.channels.all())
+        """Its channels in their order (prefetched by selectors.worksheet_get)."""
+        return list(self.channels.all())
 
 
 class WorksheetChannel(models.Model):
@@ -463,30 +459,3 @@ class MonthlyActual(AccountMonth):
 
     def __str__(self):
         return f"{self.account} {self.year}-{self.month:02d} 実績"
-
-
-class Session(AbstractBaseSession):
-    """Django's database session, with the signed-in user as a column.
-
-    Kept from the session's data when it is saved (funnel/sessions.py), so
-    that the one statement reading a request's session reads its user and
-    memberships with it (a round trip fewer on every signed-in request); the
-    session data stays what Django trusts. A deleted user's sessions go too.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta(AbstractBaseSession.Meta):
-        db_table = "funnel_session"
-
-    @classmethod
-    def get_session_store_class(cls):
-        from funnel.sessions import SessionStore
-
-        return SessionStore

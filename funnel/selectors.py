@@ -1,10 +1,7 @@
 """Reads. Every one that returns an account's data takes the account."""
 
-from functools import cache
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from django.db.models import Prefetch, Q
-
-from funnel import sql
 from funnel.domain.grid import fiscal_months
 from funnel.models import (
     ChangeKind,
@@ -24,23 +21,15 @@ HISTORY_LIMIT = 100
 def membership_for(*, user, account_id=None):
     """The user's membership in an active account: the one chosen in the session
     if it is still valid, else the first. None when there is none."""
-    memberships = Membership.objects.filter(
-        user=user, account__is_active=True
-    ).select_related("account")
-    if account_id is not None:
-        chosen = memberships.filter(account_id=account_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.order_by("account__name", "account_id").first()
-
-
-def membership_choose(memberships, *, account_id=None):
-    """membership_for() over memberships already loaded (funnel.backends):
-    the chosen account's if it is among them, else the first."""
-    for membership in memberships:
-        if membership.account_id == account_id:
-            return membership
-    return memberships[0] if memberships else None
+    chosen_first = ExpressionWrapper(
+        Q(account_id=account_id), output_field=BooleanField()
+    ).desc()
+    return (
+        Membership.objects.filter(user=user, account__is_active=True)
+        .select_related("account")
+        .order_by(chosen_first, "account__name", "account_id")
+        .first()
+    )
 
 
 def memberships_of(*, user):
@@ -81,43 +70,20 @@ def goals_by_month(*, account, year):
     }
 
 
-@cache
-def _goal_year_select():
-    goal, plan = MonthlyGoal, GoalYearPlan
-    g = {name: sql.quoted(goal, name) for name in ("account", "year", "month")}
-    p = {name: sql.quoted(plan, name) for name in ("account", "year", "id")}
-    # The months of a fiscal year starting in month s: year Y from month s,
-    # and year Y+1 before month s (none when s is January).
-    return sql.Select(
-        f"SELECT {g['month']}, {sql.quoted(goal, 'cv_count')}, "  # noqa: S608 - names from the models, values as parameters
-        f"{sql.quoted(goal, 'cv_rate')}, NULL FROM {sql.quoted(goal)} "
-        f"WHERE {g['account']} = %s AND (({g['year']} = %s AND {g['month']} >= %s) "
-        f"OR ({g['year']} = %s AND {g['month']} < %s)) "
-        f"UNION ALL SELECT 0, {p['id']}, NULL, {sql.quoted(plan, 'status')} "
-        f"FROM {sql.quoted(plan)} WHERE {p['account']} = %s AND {p['year']} = %s",
-        [None, None, (goal, "cv_rate"), None],
-    )
+def goal_values(*, account, year):
+    """The fiscal year's goals as {month: (cv_count, cv_rate)}, in one query."""
+    return {
+        month: (cv_count, cv_rate)
+        for month, cv_count, cv_rate in MonthlyGoal.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        ).values_list("month", "cv_count", "cv_rate")
+    }
 
 
 def goal_year(*, account, year):
-    """The fiscal year's goals as {month: (cv_count, cv_rate)} and its review
-    plan, in one statement: the grid page reads both on every view, and a round
-    trip costs more than the rows. The plan comes back as the row with month 0.
-    The goals are plain values, not model instances: building twelve of those
-    cost more than the statement."""
-    start = account.fiscal_year_start_month
-    rows = _goal_year_select().rows(
-        [account.pk, year, start, year + 1, start, account.pk, year]
-    )
-    goals_by_month, plan = {}, None
-    for month, number, rate, status in rows:
-        if month == 0:
-            plan = GoalYearPlan(pk=number, account=account, year=year, status=status)
-        else:
-            goals_by_month[month] = (number, rate)
-    if plan is None:
-        plan = GoalYearPlan(account=account, year=year, status=PlanStatus.DRAFT)
-    return goals_by_month, plan
+    """The fiscal year's goals (goal_values()) and its review plan (an unsaved
+    draft when nobody has acted on the year yet)."""
+    return goal_values(account=account, year=year), plan_for(account=account, year=year)
 
 
 def actuals_by_month(*, account, year):
@@ -176,40 +142,9 @@ def worksheet_list(*, account):
     )
 
 
-@cache
-def _worksheet_select():
-    worksheet, channel = Worksheet, WorksheetChannel
-    worksheet_fields, worksheet_names = sql.concrete(worksheet)
-    channel_fields, channel_names = sql.concrete(channel)
-    statement = sql.Select(
-        f"SELECT {sql.columns(worksheet, 'w')}, {sql.columns(channel, 'c')} "  # noqa: S608 - names from the models, values as parameters
-        f"FROM {sql.quoted(worksheet)} w LEFT JOIN {sql.quoted(channel)} c "
-        f"ON c.{sql.quoted(channel, 'worksheet')} = w.{sql.quoted(worksheet, 'id')} "
-        f"WHERE w.{sql.quoted(worksheet, 'id')} = %s "
-        f"AND w.{sql.quoted(worksheet, 'account')} = %s "
-        f"ORDER BY c.{sql.quoted(channel, 'position')}",
-        worksheet_fields + channel_fields,
-    )
-    return statement, worksheet_names, channel_names
-
-
 def worksheet_get(*, account, pk):
-    """The account's worksheet with its channels in order (its
-    ordered_channels()), in one statement where prefetch_related("channels")
-    takes two; Worksheet.DoesNotExist when the account has no such one."""
-    statement, worksheet_names, channel_names = _worksheet_select()
-    rows = statement.rows([pk, account.pk])
-    if not rows:
-        raise Worksheet.DoesNotExist
-    split = len(worksheet_names)
-    worksheet = Worksheet.from_db("default", worksheet_names, rows[0][:split])
-    worksheet.account = account
-    channels = []
-    for row in rows:
-        if row[split] is None:  # a worksheet without channels
-            continue
-        channel = WorksheetChannel.from_db("default", channel_names, row[split:])
-        channel.worksheet = worksheet
-        channels.append(channel)
-    worksheet.loaded_channels = channels
-    return worksheet
+    """The account's worksheet with its channels in order (prefetched);
+    Worksheet.DoesNotExist when the account has no such one."""
+    return Worksheet.objects.prefetch_related(
+        Prefetch("channels", queryset=WorksheetChannel.objects.order_by("position"))
+    ).get(pk=pk, account=account)

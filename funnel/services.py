@@ -2,14 +2,12 @@
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from funnel import sql
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import plain_decimal
 from funnel.models import (
@@ -25,6 +23,7 @@ from funnel.models import (
     Worksheet,
     WorksheetChannel,
 )
+from funnel.selectors import fiscal_year_q
 
 
 class ServiceError(Exception):
@@ -67,77 +66,28 @@ def _text(value):
     return str(value)
 
 
-@cache
-def _plan_select(vendor):
-    fields, names = sql.concrete(GoalYearPlan)
-    lock = (
-        " FOR UPDATE" if connections["default"].features.has_select_for_update else ""
-    )
-    return (
-        sql.Select(
-            f"SELECT {sql.columns(GoalYearPlan, 'p')} FROM {sql.quoted(GoalYearPlan)} p "  # noqa: S608 - names from the models, values as parameters
-            f"WHERE p.{sql.quoted(GoalYearPlan, 'account')} = %s "
-            f"AND p.{sql.quoted(GoalYearPlan, 'year')} = %s{lock}",
-            fields,
-        ),
-        names,
-    )
-
-
 def _locked_plan(*, account, year):
     """The year's plan row, locked for this transaction (a row lock where the
     database has them; SQLite's writer holds the whole database); created as
     a draft when nobody has acted on the year yet."""
-    statement, names = _plan_select(connections["default"].vendor)
-    rows = statement.rows([account.pk, year])
-    if rows:
-        plan = GoalYearPlan.from_db("default", names, rows[0])
-        plan.account = account
-        return plan
     plan, _created = GoalYearPlan.objects.select_for_update().get_or_create(
         account=account, year=year
     )
     return plan
 
 
-class StoredMonth:
-    """A stored month row of targets or actuals: its values, who saved it
-    and when (``updated_by`` is filled in only to report a conflict)."""
-
-    __slots__ = ("pk", "updated_at", "updated_by", "updated_by_id", "values")
-
-    def __init__(self, pk, values, updated_by_id, updated_at):
-        self.pk = pk
-        self.values = values
-        self.updated_by_id = updated_by_id
-        self.updated_at = updated_at
-        self.updated_by = None
-
-
-@cache
-def _stored_select(model, names):
-    table = sql.quoted(model)
-    year, month = sql.quoted(model, "year"), sql.quoted(model, "month")
-    value_columns = ", ".join(sql.quoted(model, name) for name in names)
-    return sql.Select(
-        f"SELECT {sql.quoted(model, 'id')}, {month}, "  # noqa: S608 - names from the models, values as parameters
-        f"{sql.quoted(model, 'updated_by')}, {sql.quoted(model, 'updated_at')}, "
-        f"{value_columns} FROM {table} WHERE {sql.quoted(model, 'account')} = %s "
-        f"AND (({year} = %s AND {month} >= %s) OR ({year} = %s AND {month} < %s))",
-        [None, None, None, (model, "updated_at"), *((model, n) for n in names)],
-    )
-
-
-def _stored_months(model, names, *, account, year):
-    """The fiscal year's stored rows as {month: StoredMonth}, in one statement."""
-    start = account.fiscal_year_start_month
-    rows = _stored_select(model, tuple(names)).rows(
-        [account.pk, year, start, year + 1, start]
-    )
+def _stored_months(model, *, account, year):
+    """The fiscal year's stored rows as {month: row}, in one query."""
     return {
-        month: StoredMonth(pk, tuple(values), updated_by_id, updated_at)
-        for pk, month, updated_by_id, updated_at, *values in rows
+        row.month: row
+        for row in model.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        )
     }
+
+
+GOAL_FIELDS = (("cv_count", _("CV数")), ("cv_rate", _("CV率")))
+ACTUAL_FIELDS = (("cv_count", _("実績CV数")), ("visits", _("実績訪問数")))
 
 
 @transaction.atomic
@@ -157,135 +107,92 @@ def goal_year_save(
     when ``expected`` (the values the user loaded) no longer matches what is
     stored. Returns the number of values that changed.
     """
-    # Everything that does not depend on what is stored is done before the
-    # plan is locked: other saves of the year wait while it is held.
-    write = _MonthRows(
-        model=MonthlyGoal,
-        kind=ChangeKind.GOAL,
-        fields=GOAL_FIELDS,
+    if _locked_plan(account=account, year=year).is_locked:
+        raise YearLocked
+    # Read after the lock, in a query of its own: under READ COMMITTED a
+    # statement sees what was committed when it began, so months read with
+    # the lock itself would miss a save that held it first
+    # (tests/reliability/test_concurrency.py races two).
+    existing = _stored_months(MonthlyGoal, account=account, year=year)
+    if expected is not None:
+        conflicts = _conflicts(existing, expected)
+        if conflicts:
+            raise SaveConflict(conflicts)
+    return _write_months(
+        MonthlyGoal,
+        ChangeKind.GOAL,
+        GOAL_FIELDS,
+        existing,
         account=account,
         year=year,
         months=months,
         user=user,
     )
-    if _locked_plan(account=account, year=year).is_locked:
-        raise YearLocked
-    # Read after the lock, in a statement of its own: under READ COMMITTED a
-    # statement sees what was committed when it began, so the months read in
-    # the locking statement itself would miss a save that held the lock
-    # first (tests/reliability/test_concurrency.py races two).
-    existing = _stored_months(MonthlyGoal, write.names, account=account, year=year)
-    if expected is not None:
-        conflicts = _conflicts(existing, expected)
-        if conflicts:
-            raise SaveConflict(conflicts)
-    return write.against(existing)
 
 
-GOAL_FIELDS = (("cv_count", _("CV数")), ("cv_rate", _("CV率")))
-ACTUAL_FIELDS = (("cv_count", _("実績CV数")), ("visits", _("実績訪問数")))
-MONTH_KEY = ("account", "year", "month")
-HISTORY_COLUMNS = (
-    "account",
-    "kind",
-    "year",
-    "month",
-    "subject",
-    "field",
-    "old_value",
-    "new_value",
-    "user",
-    "created_at",
-)
-
-
-class _MonthRows:
-    """The month rows (targets or actuals) of a fiscal year to write, inside
-    the caller's transaction: each month given gets its values, a month given
-    all-empty loses its row, unchanged months are left alone; every changed
-    value is recorded. Each value is checked when the write is made ready,
-    by its model field's own clean() (the field checks full_clean() would
-    run; the constraints are the database's to enforce), and prepared for the
-    database; against() then compares them with what is stored and writes
-    what changed: one upsert and the history in one statement (funnel/sql.py),
-    a delete when a month was emptied."""
-
-    def __init__(self, *, model, kind, fields, account, year, months, user):
-        connection = connections["default"]
-        self.model, self.kind, self.account, self.year, self.user = (
-            model,
-            kind,
-            account,
-            year,
-            user,
+def _write_months(model, kind, fields, existing, *, account, year, months, user):
+    """Write the fiscal year's month rows (targets or actuals) inside the
+    caller's transaction: each month given gets its values, a month given
+    all-empty loses its row, unchanged months are left alone, and every
+    changed value is recorded. One upsert, one delete, one insert of the
+    history, whatever the number of months. Returns the values changed."""
+    names = [name for name, _label in fields]
+    calendar_year = {
+        month: cal_year
+        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    }
+    now = timezone.now()
+    rows, emptied, history = [], [], []
+    for month, values in sorted(months.items()):
+        values = tuple(values)
+        old = existing.get(month)
+        before = tuple(getattr(old, name) if old else None for name in names)
+        if values == before:
+            continue
+        history += [
+            ChangeRecord(
+                account=account,
+                kind=kind,
+                year=year,
+                month=month,
+                field=str(label),
+                old_value=_text(was),
+                new_value=_text(value),
+                user=user,
+                created_at=now,
+            )
+            for (_name, label), was, value in zip(fields, before, values, strict=True)
+            if was != value
+        ]
+        if all(value is None for value in values):
+            if old is not None:
+                emptied.append(old.pk)
+            continue
+        row = model(
+            account=account,
+            year=calendar_year[month],
+            month=month,
+            updated_by=user,
+            updated_at=now,
+            **dict(zip(names, values, strict=True)),
         )
-        self.names = [name for name, _label in fields]
-        self.labels = [str(label) for _name, label in fields]
-        model_fields = [model._meta.get_field(name) for name in self.names]
-        calendar_year = {
-            month: cal_year
-            for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
-        }
-        now = timezone.now()
-        # As text once, not converted again for every row it is written in.
-        written_at = str(
-            model._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        row.full_clean(
+            exclude=["account", "updated_by"],
+            validate_unique=False,
+            validate_constraints=False,
         )
-        self.recorded_at = str(
-            ChangeRecord._meta.get_field("created_at").get_db_prep_save(now, connection)
+        rows.append(row)
+    if emptied:
+        model.objects.filter(pk__in=emptied).delete()
+    if rows:
+        model.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "year", "month"],
+            update_fields=[*names, "updated_by", "updated_at"],
         )
-        self.months = {}  # month -> (values, the row to write or None, texts)
-        for month, values in sorted(months.items()):
-            values = tuple(values)
-            row = None
-            if any(value is not None for value in values):
-                prepared = []
-                for field, value in zip(model_fields, values, strict=True):
-                    field.clean(value, None)
-                    prepared.append(field.get_db_prep_save(value, connection))
-                row = (
-                    *(account.pk, calendar_year[month], month),
-                    *(written_at, user.pk, *prepared),
-                )
-            self.months[month] = (values, row, [_text(value) for value in values])
-
-    def against(self, existing):
-        """Write what differs from ``existing`` ({month: StoredMonth});
-        returns the number of values changed."""
-        history, rows, emptied = [], [], []
-        for month, (values, row, texts) in self.months.items():
-            old = existing.get(month)
-            before = old.values if old else (None,) * len(values)
-            if values == before:
-                continue
-            history += [
-                (
-                    *(self.account.pk, self.kind, self.year, month, "", label),
-                    *(_text(was), text, self.user.pk, self.recorded_at),
-                )
-                for label, was, value, text in zip(
-                    self.labels, before, values, texts, strict=True
-                )
-                if was != value
-            ]
-            if row is None:
-                if old is not None:
-                    emptied.append(old.pk)
-            else:
-                rows.append(row)
-        if emptied:
-            self.model.objects.filter(pk__in=emptied).delete()
-        sql.insert(
-            sql.Rows(
-                self.model,
-                [*MONTH_KEY, "updated_at", "updated_by", *self.names],
-                rows,
-                upsert_on=MONTH_KEY,
-                update=[*self.names, "updated_by", "updated_at"],
-            ),
-            sql.Rows(ChangeRecord, HISTORY_COLUMNS, history),
-        )
-        return len(history)
+    ChangeRecord.objects.bulk_create(history)
+    return len(history)
 
 
 def _conflicts(existing, expected):
@@ -294,28 +201,27 @@ def _conflicts(existing, expected):
     conflicts = []
     for month, loaded_values in sorted(expected.items()):
         goal = existing.get(month)
-        stored = goal.values if goal else (None, None)
-        for field, loaded, now in zip(
-            ("CV数", "CV率"), loaded_values, stored, strict=True
+        stored = (goal.cv_count, goal.cv_rate) if goal else (None, None)
+        for (_name, label), loaded, now in zip(
+            GOAL_FIELDS, loaded_values, stored, strict=True
         ):
             if loaded != now:
                 conflicts.append(
                     {
                         "month": month,
-                        "field": field,
+                        "field": str(label),
                         "loaded": _text(loaded),
                         "stored": _text(now),
-                        "user": goal,
+                        "user": goal.updated_by_id if goal else None,
                         "at": goal.updated_at if goal else None,
                     }
                 )
     # Who saved them: read only when there is something to report.
     users = get_user_model().objects.in_bulk(
-        {c["user"].updated_by_id for c in conflicts if c["user"] is not None}
+        {c["user"] for c in conflicts if c["user"] is not None}
     )
     for conflict in conflicts:
-        goal = conflict["user"]
-        conflict["user"] = users.get(goal.updated_by_id) if goal else None
+        conflict["user"] = users.get(conflict["user"])
     return conflicts
 
 
@@ -327,17 +233,17 @@ def actual_year_save(*, account, year: int, months, user, replace_missing: bool)
     values again changes nothing. Returns the values changed."""
     if replace_missing:
         months = {m: months.get(m, (None, None)) for m in range(1, 13)}
-    write = _MonthRows(
-        model=MonthlyActual,
-        kind=ChangeKind.ACTUAL,
-        fields=ACTUAL_FIELDS,
+    existing = _stored_months(MonthlyActual, account=account, year=year)
+    return _write_months(
+        MonthlyActual,
+        ChangeKind.ACTUAL,
+        ACTUAL_FIELDS,
+        existing,
         account=account,
         year=year,
         months=months,
         user=user,
     )
-    existing = _stored_months(MonthlyActual, write.names, account=account, year=year)
-    return write.against(existing)
 
 
 # --- the manager's review ---------------------------------------------------

@@ -58,8 +58,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Django's, reading the user with the session (funnel/backends.py).
-    "funnel.backends.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -112,9 +111,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's, with a health check that needs no round trip while the
-    # connection is quiet (goalsetting/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "goalsetting.postgresql"
     if env_bool("DB_PREPARED_STATEMENTS", True):
         # Parameters bound by the server, and a statement run often on a
         # connection (the few every page runs) prepared by psycopg: PostgreSQL
@@ -148,8 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend, loading the user's memberships with the user.
-    "funnel.backends.MemberBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # Sign-in throttling (django-axes): 5 failures for one username from one
@@ -188,9 +183,9 @@ STORAGES = {
     },
 }
 
-# Database sessions (funnel.models.Session), read with the signed-in user in
-# one hand-written statement (funnel/sessions.py).
-SESSION_ENGINE = "funnel.sessions"
+# Django's database sessions: every worker on every machine reads the same
+# sessions, so signing out anywhere ends the session everywhere at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Security. Behind TLS in production; SECURE_SSL_REDIRECT=0 serves the
 # production settings over plain HTTP on loopback (benchmark, tests).

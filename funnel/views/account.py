@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from funnel import selectors, services
 from funnel.access import admin_required, member_required
 from funnel.forms.account import AccountSettingsForm, MemberAddForm, MemberRoleForm
-from funnel.middleware import AccountMiddleware
+from funnel.middleware import ACCOUNT_SESSION_KEY
 from funnel.models import Membership, Role
 
 
@@ -216,7 +216,7 @@ def switch(request):
         )
         if chosen is None:
             raise Http404
-        request.session[AccountMiddleware.SESSION_KEY] = chosen.account_id
+        request.session[ACCOUNT_SESSION_KEY] = chosen.account_id
         messages.success(
             request,
             _("アカウント「%(name)s」に切り替えました。")

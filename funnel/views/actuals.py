@@ -66,7 +66,7 @@ def _context(request, year, form, goals):
 @member_required
 def actuals_page(request, year):
     """Enter the actuals (実績) of a year and see them against its targets."""
-    goals, _plan = selectors.goal_year(account=request.account, year=year)
+    goals = selectors.goal_values(account=request.account, year=year)
     actuals = selectors.actuals_by_month(account=request.account, year=year)
     if request.method == "GET":
         form = ActualYearForm(actuals=actuals)

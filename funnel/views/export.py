@@ -21,8 +21,7 @@ from funnel.models import Worksheet
 
 
 def _year_goals(request, year):
-    goals, _plan = selectors.goal_year(account=request.account, year=year)
-    return goals
+    return selectors.goal_values(account=request.account, year=year)
 
 
 def _year_grid(request, year, goals):

@@ -28,17 +28,17 @@ from django.core.management import call_command
 from django.db import connection
 
 from funnel import services
-from funnel.models import Account, Membership, PlanAction, Role, Session
+from funnel.models import Account, Membership, PlanAction, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 # Everything the app keeps (its own tables and the users, groups and their
 # permissions), referring to users, content types and permissions by natural
 # key. Permissions and content types are made by migrate, not restored;
-# sessions are not data (a restore signs everybody in again), as before they
-# moved into the app (funnel.Session).
+# sessions (django.contrib.sessions) are not data: a restore signs everybody
+# in again.
 DUMP = {
     "args": ["funnel", "auth"],
-    "exclude": ["auth.permission", "funnel.session"],
+    "exclude": ["auth.permission"],
     "natural_foreign": True,
     "format": "yaml",
 }
@@ -52,7 +52,6 @@ def all_rows():
     tables = {
         model._meta.label: model.objects.values_list()
         for model in apps.get_app_config("funnel").get_models()
-        if model is not Session
     }
     tables["auth.User"] = User.objects.values_list()
     tables["auth.Group"] = Group.objects.values_list()

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection
 from django.test import Client
 
-from funnel import services, sql
+from funnel import services
 from funnel.models import Account, ChangeRecord, MonthlyGoal, Role
 from tests.conftest import make_member
 from tests.views.test_grid import stored
@@ -139,15 +139,15 @@ def test_failure_in_the_middle_of_a_save_writes_nothing_and_keeps_input(
         "cv_count_2": "7",
         "cv_rate_2": "1",
     }
-    write = sql.insert
-
-    def history_fails(*writes, **kwargs):
+    def history_fails(records, *args, **kwargs):
         # The months are written first, then the history fails.
-        write(*(rows for rows in writes if rows.model is not ChangeRecord), **kwargs)
-        if any(rows.model is ChangeRecord for rows in writes):
+        if records:
             raise DatabaseError("disk full")
+        return []
 
-    with mock.patch.object(sql, "insert", side_effect=history_fails):
+    with mock.patch.object(
+        ChangeRecord.objects, "bulk_create", side_effect=history_fails
+    ):
         response = marketer_client.post("/goals/2026/", form | {"action": "save"})
     html = response.content.decode()
     assert response.status_code == 503

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import DatabaseError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.postgresql import base as django_postgresql
 from django.test import Client
 
 from funnel import services
@@ -188,26 +187,6 @@ if ON_POSTGRESQL:
         status, html = browser.request("GET", f"/goals/{YEAR}/")
         assert status == 200 and 'value="30"' in html
         assert _backend_pid() != killed
-
-    @pytest.mark.django_db(transaction=True)
-    def test_the_health_check_asks_the_server_only_when_it_has_spoken(
-        marketer_browser,
-    ):
-        """A quiet connection is usable without a round trip; a connection
-        the server has ended is asked (SELECT 1), and found dead."""
-        _account, browser = marketer_browser
-        browser.grid_form()
-        asked = []
-        ask = django_postgresql.DatabaseWrapper.is_usable
-
-        def counted(self):
-            asked.append(True)
-            return ask(self)
-
-        with mock.patch.object(django_postgresql.DatabaseWrapper, "is_usable", counted):
-            assert connection.is_usable() and asked == []
-            _terminate(_backend_pid())
-            assert not connection.is_usable() and asked == [True]
 
     @pytest.mark.django_db(transaction=True)
     def test_without_the_health_check_the_first_request_after_a_restart_fails(
