@@ -7,10 +7,9 @@ leaves everything that depends on it ``None`` rather than raising, so a
 half-filled worksheet still shows what it can. Decimal only: a float is refused.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from funnel.domain.grid import spread_total
 from funnel.domain.numbers import HUNDRED, count_needed
@@ -85,22 +84,13 @@ class WorksheetResult:
     visits: int | None  # ⑥ ceil(online_leads / cv_rate)
 
 
-# count_needed remembered by its arguments: the live recompute works out the
-# same thirteen counts again on each keystroke, most of them from inputs that
-# did not change, and Decimal division was a tenth of its time. Only what
-# WorksheetInput and ChannelPlan let through reaches it (whole numbers, finite
-# Decimals: never a float, whose hash would find an int's answer), and
-# Decimal arithmetic runs in the default context, which nothing here changes.
-_count_needed = lru_cache(maxsize=4096)(count_needed)
-
-
 def _needed(target: int | None, rate: Decimal | None) -> int | None:
     """``count_needed`` that yields ``None`` instead of raising on a missing or
     unusable rate: the caller validates rates, but a half-filled worksheet must
     still render."""
     if target is None or rate is None or not rate.is_finite() or rate <= 0:
         return None
-    return _count_needed(target, rate)
+    return count_needed(target, rate)
 
 
 def _sum_known(values: Iterable[int | None]) -> int | None:
@@ -304,3 +294,46 @@ def implied_by_actuals(
         StageComparison("revenue", _pro_rata(worksheet.web_revenue, periods), revenue),
     ]
     return tuple(stages)
+
+
+@dataclass(frozen=True)
+class MonthActuals:
+    """One month of the year beside the plan: how much of it has passed
+    (0 … 1) and what was recorded for it (``recorded`` False: nothing yet)."""
+
+    passed: Decimal
+    recorded: bool = False
+    cv: int | None = None
+    visits: int | None = None
+
+    def __post_init__(self):
+        _check("MonthActuals", "passed", self.passed, _RATE)
+        _check("MonthActuals", "cv", self.cv, _WHOLE)
+        _check("MonthActuals", "visits", self.visits, _WHOLE)
+
+
+@dataclass(frozen=True)
+class ActualsComparison:
+    elapsed: Decimal  # months of the year passed, the current one in part
+    has_actuals: bool  # whether any month passed has actuals recorded
+    stages: tuple[StageComparison, ...]
+
+
+def compare_with_actuals(
+    worksheet: WorksheetInput, months: Sequence[MonthActuals], *, monthly: bool
+) -> ActualsComparison:
+    """The year's actuals so far (the months of the fiscal year, in order)
+    run forwards through the worksheet (``implied_by_actuals``), beside its
+    plan for the same span: as many periods as months passed for a monthly
+    worksheet, that many twelfths of its year for an annual one."""
+    recorded = [month for month in months if month.passed > 0 and month.recorded]
+    elapsed = sum((month.passed for month in months), Decimal(0))
+    visits = [month.visits for month in recorded if month.visits is not None]
+    stages = implied_by_actuals(
+        worksheet,
+        compute(worksheet),
+        actual_cv=sum(month.cv or 0 for month in recorded),
+        actual_visits=sum(visits) if visits else None,
+        periods=elapsed if monthly else elapsed / 12,
+    )
+    return ActualsComparison(elapsed=elapsed, has_actuals=bool(recorded), stages=stages)

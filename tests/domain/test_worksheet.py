@@ -12,8 +12,10 @@ from funnel.domain.worksheet import (
     DEFAULT_CHANNELS,
     REFERENCE_RANGES,
     ChannelPlan,
+    MonthActuals,
     WorksheetInput,
     WorksheetResult,
+    compare_with_actuals,
     compute,
     outside_reference,
 )
@@ -447,3 +449,61 @@ def test_count_needed_refuses_floats(value):
         count_needed(value, D("10"))
     with pytest.raises(TypeError):
         count_needed(10, value)
+
+
+# --- the plan beside the year's actuals ----------------------------------------
+
+
+def _stages(comparison):
+    return {stage.stage: (stage.planned, stage.implied) for stage in comparison.stages}
+
+
+def test_a_whole_year_of_actuals_against_the_monthly_seed_example():
+    """Twelve months passed, 108 CV and 10,000 visits each: the seed's plan
+    (217 online leads a month) for twelve periods beside what they imply."""
+    months = [MonthActuals(D(1), recorded=True, cv=108, visits=10_000)] * 12
+    comparison = compare_with_actuals(seed_example(), months, monthly=True)
+    assert comparison.elapsed == 12
+    assert comparison.has_actuals
+    assert _stages(comparison) == {
+        "visits": (260_400, 120_000),
+        "online_leads": (2_604, 1_296),
+        "meetings": (480, 238),  # floor(1,296 × 40 / 217)
+        "opportunities": (120, 59),
+        "orders": (36, 17),
+        "revenue": (144_000_000, 68_000_000),
+    }
+
+
+def test_an_annual_worksheet_is_compared_for_the_share_of_its_year_passed():
+    """Six months and a half of a month passed: 6.5 / 12 of the annual plan."""
+    months = (
+        [MonthActuals(D(1), recorded=True, cv=10, visits=None)] * 6
+        + [MonthActuals(D("0.5"))]
+        + [MonthActuals(D(0))] * 5
+    )
+    comparison = compare_with_actuals(seed_example(), months, monthly=False)
+    assert comparison.elapsed == D("6.5")
+    planned, implied = _stages(comparison)["online_leads"]
+    assert planned == 118  # 217 × 6.5 / 12 = 117.54…, rounded half up
+    assert implied == 60
+    # No visits were recorded: nothing implied, rather than zero.
+    assert _stages(comparison)["visits"] == (11_754, None)  # 21,700 × 6.5 / 12
+
+
+def test_months_not_yet_begun_and_months_without_actuals_count_for_nothing():
+    months = [
+        MonthActuals(D(1)),  # passed, nothing recorded
+        MonthActuals(D(0), recorded=True, cv=500, visits=9_000),  # not begun
+    ] + [MonthActuals(D(0))] * 10
+    comparison = compare_with_actuals(seed_example(), months, monthly=True)
+    assert not comparison.has_actuals
+    assert comparison.elapsed == 1
+    assert _stages(comparison)["online_leads"] == (217, 0)
+    assert _stages(comparison)["visits"] == (21_700, None)
+
+
+@given(field=st.sampled_from(["passed", "cv", "visits"]), value=floats)
+def test_floats_in_a_month_of_actuals_are_refused(field, value):
+    with pytest.raises(TypeError):
+        MonthActuals(**{"passed": D(1), field: value})
