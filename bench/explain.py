@@ -60,7 +60,8 @@ def main():
     user = get_user_model().objects.get(username=common.BENCH_USER)
     account = Account.objects.get(name=common.ACCOUNT_NAME.format(common.BENCH_ACCOUNT))
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(user, backend="funnel.backends.MemberBackend")
+    # Named: the settings list django-axes' backend before Django's.
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     year = common.YEAR
     requests = [
         ("grid page: GET /goals/<year>/", lambda: client.get(f"/goals/{year}/")),

@@ -26,6 +26,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from funnel.domain.grid import fiscal_months  # noqa: E402
+from funnel.formatting import plain_decimal  # noqa: E402
 from funnel.models import (  # noqa: E402
     Account,
     ChangeKind,
@@ -40,7 +41,6 @@ from funnel.models import (  # noqa: E402
     Worksheet,
     WorksheetChannel,
 )
-from funnel.services import _text  # noqa: E402
 
 BATCH = 2000
 RATES = [Decimal(r) for r in ("0.8", "1", "1.2", "1.5", "2")]
@@ -82,7 +82,8 @@ def goal_history(account, number, year, user):
                 month=month,
                 field=field,
                 old_value="",
-                new_value=_text(value),
+                # As the save records a value: 1.50 -> "1.5", 12 -> "12".
+                new_value=plain_decimal(value),
                 user=user,
             )
 
