@@ -1,6 +1,8 @@
 """The load test's simulated planners (run by bench/loadtest/run.py).
 
-Each simulated user signs in as its own marketer, opens its own year's grid
+Each simulated user signs in as its own marketer, on the server its planner
+was given (run.py gives half the planners to each of two gunicorn servers
+sharing one database), opens its own year's grid
 (no two users share an account and year, so what ends up stored is known),
 then over and over: types into a few cells (each keystroke pause sends the
 live recompute, as htmx does), saves with the page's hidden base values and
@@ -10,7 +12,8 @@ What a user last saw acknowledged (a 302 after 保存) is written to
 ``$LOADTEST_ACKS/<username>.json`` after every save, with the save in flight
 marked ``pending`` until its answer arrives, so the runner can compare the
 database with it afterwards. ``$LOADTEST_SUMMARY`` receives the request
-statistics and the count of every status code when locust quits.
+statistics and the count of every status code, in all and per server, when
+locust quits.
 """
 
 import html
@@ -32,6 +35,7 @@ ACKS = Path(os.environ["LOADTEST_ACKS"])
 SUMMARY = Path(os.environ["LOADTEST_SUMMARY"])
 _next_planner = itertools.count()
 STATUSES = {}
+STATUSES_BY_SERVER = {}
 # What the planners type: test data, not secrets.
 rng = random.Random()  # noqa: S311
 
@@ -74,6 +78,10 @@ class Planner(HttpUser):
         if number >= len(PLANNERS):
             raise StopUser
         self.planner = PLANNERS[number]
+        # locust gives every user the one --host; this one talks to its own
+        # planner's server (its cookies are that server's to start with, and
+        # any server would accept them: the session is in the database).
+        self.client.base_url = self.planner["host"]
         self.url = f"/goals/{self.planner['year']}/"
         self.ack_file = ACKS / f"{self.planner['username']}.json"
         self.record = {
@@ -90,6 +98,11 @@ class Planner(HttpUser):
         if self.form is not None:
             self.record["ack"] = grid(self.form)
             self.write()
+
+    def context(self):
+        # Sent with every request event: count_status() files it by server.
+        planner = getattr(self, "planner", None)
+        return {"server": planner["server"] if planner else None}
 
     def unsecure_cookies(self):
         # The production cookies are Secure. A browser sends them to loopback
@@ -193,11 +206,15 @@ class Planner(HttpUser):
 
 
 @events.request.add_listener
-def count_status(response=None, exception=None, request_type=None, **_kwargs):
+def count_status(
+    response=None, exception=None, request_type=None, context=None, **_kwargs
+):
     if request_type == "CHECK":
         return
     status = getattr(response, "status_code", None) or 0
     STATUSES[status] = STATUSES.get(status, 0) + 1
+    by_server = STATUSES_BY_SERVER.setdefault((context or {}).get("server"), {})
+    by_server[status] = by_server.get(status, 0) + 1
 
 
 @events.quitting.add_listener
@@ -226,6 +243,12 @@ def write_summary(environment, **_kwargs):
                 "endpoints": [figures(entry) for entry in entries],
                 "total": figures(stats.total),
                 "statuses": {str(k): v for k, v in sorted(STATUSES.items())},
+                "statuses_by_server": {
+                    str(server): {str(k): v for k, v in sorted(counts.items())}
+                    for server, counts in sorted(
+                        STATUSES_BY_SERVER.items(), key=lambda item: str(item[0])
+                    )
+                },
                 "errors": [
                     {
                         "name": error.name,

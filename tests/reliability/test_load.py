@@ -1,7 +1,9 @@
 """The load test's short form (bench/loadtest/run.py, the full run is 50 users
-for 2 minutes: ``make loadtest``): 10 planners for 15 seconds against gunicorn
-with the production settings, then not one server error and not one lost
-update.
+for 2 minutes: ``make loadtest``): 10 planners for 15 seconds against two
+gunicorn servers with the production settings on one database, half the
+planners on each, then not one server error and not one lost update on either,
+and a sign-out through one server ends the session on the other at once (the
+workers keep nothing that decides who a request is).
 
 It runs on PostgreSQL in both CI runs, the SQLite one included: the load test
 is about the production stack (gunicorn's workers writing through PostgreSQL's
@@ -58,4 +60,20 @@ def test_short_load_run_has_no_server_error_and_loses_no_update(tmp_path):
     # Every planner signed in and saved, so the checks compared something.
     assert not checks["planners_without_record"]
     assert checks["acknowledged_saves"] >= USERS
+    # Two servers, each serving half the planners, each without an error.
+    servers = figures["servers"]
+    assert sorted(servers) == ["A", "B"]
+    for label, counts in servers.items():
+        mine = checks["by_server"][label]
+        assert mine["planners"] == USERS // 2, (label, mine)
+        assert mine["acknowledged_saves"] > 0, (label, mine)
+        assert mine["lost_updates"] == 0 and mine["history_mismatches"] == 0
+        assert counts["requests"] > 0 and counts["server_errors"] == 0, counts
+        assert counts["log_problems"] == 0, counts
+    # Signed in through A, signed out through B: the same cookie is refused
+    # by both at once.
+    sign_out = figures["sign_out_check"]
+    assert sign_out["passed"], sign_out
+    assert set(sign_out["statuses_before"]["A"]) == {200}, sign_out
+    assert set(sign_out["statuses_after"]["A"]) == {302}, sign_out
     print(f"\n{(tmp_path / 'latest.md').read_text()}")
