@@ -2,17 +2,14 @@
 recompute, duplicate, delete, print, and apply to the 目標設定 grid."""
 
 import logging
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
-from django.forms import CheckboxInput
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,22 +24,9 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.formatting import year_label
-from funnel.forms.worksheet import (
-    CHANNEL_FIELDS,
-    CHANNEL_INPUT_NAMES,
-    ChannelForm,
-    WorksheetEditor,
-    WorksheetForm,
-    YearForm,
-    bound_worksheet_inputs,
-    read_worksheet,
-    stored_worksheet_inputs,
-    worksheet_input_of,
-)
-from funnel.markup import worksheet as markup
+from funnel.forms.worksheet import WorksheetEditor, YearForm, worksheet_input_of
 from funnel.models import Basis, Worksheet
-from funnel.rendering import wants_fragment
-from funnel.views.calculator import answer, query_values, sent_by_htmx
+from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/worksheet.html"
 logger = logging.getLogger(__name__)
@@ -63,14 +47,14 @@ def _get_worksheet(request, pk):
 
 
 class ChannelRow:
-    """A row of ⑤ for the page: its inputs (forms.input_view()), its plan, its
-    leads and whether its rate is outside the reference range."""
+    """A row of ⑤: its channel form, the channel it describes, its leads and
+    whether its rate is outside the reference range."""
 
-    __slots__ = ("inputs", "leads", "number", "plan", "warning")
+    __slots__ = ("form", "leads", "number", "plan", "warning")
 
-    def __init__(self, *, number, inputs, plan, leads):
+    def __init__(self, *, number, form, plan, leads):
         self.number = number
-        self.inputs = inputs
+        self.form = form
         self.plan = plan
         self.leads = leads
         self.warning = worksheet_domain.outside_reference(
@@ -78,90 +62,48 @@ class ChannelRow:
         )
 
 
-def _warnings(plan):
-    return {
-        kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
-        for kind in ("win_rate", "opportunity_rate")
-    }
-
-
-WORKSHEET_URLS = {
-    "apply": "funnel:worksheet-apply",
-    "print": "funnel:worksheet-print",
-    "history": "funnel:worksheet-history",
-    "actuals": "funnel:worksheet-actuals",
-    "export": "funnel:worksheet-export-xlsx",
-    "duplicate": "funnel:worksheet-duplicate",
-    "delete": "funnel:worksheet-delete",
-}
-
-
-def _urls(worksheet):
-    """The worksheet's pages, each reversed once (the page links some twice)."""
-    if worksheet is None:
-        return {}
-    return {
-        key: reverse(name, args=[worksheet.pk]) for key, name in WORKSHEET_URLS.items()
-    }
-
-
-def _context(request, *, plan, inputs, worksheet=None, management, **extra):
-    """The page's context from its inputs' display values: ``inputs`` is
-    ({name: view}, [{name: view} per channel]) and ``management`` the
-    formset's (total, initial) counts."""
-    fields, channel_inputs = inputs
+def _sheet(editor):
+    """What the sheet shows from the editor's forms: the inputs, and the plan
+    they describe with its results and warnings (the recompute's context)."""
+    plan = editor.domain_input()
     result = worksheet_domain.compute(plan)
     return {
-        "worksheet": worksheet,
-        "urls": _urls(worksheet),
-        "fields": fields,
+        "editor": editor,
+        "form": editor.form,
         "plan": plan,
         "result": result,
         "channel_rows": [
-            ChannelRow(number=number, inputs=views, plan=channel, leads=leads)
-            for number, (views, channel, leads) in enumerate(
-                zip(channel_inputs, plan.channels, result.channel_leads, strict=True),
+            ChannelRow(number=number, form=form, plan=channel, leads=leads)
+            for number, (form, channel, leads) in enumerate(
+                zip(
+                    editor.channels.forms,
+                    plan.channels,
+                    result.channel_leads,
+                    strict=True,
+                ),
                 start=1,
             )
         ],
-        "warnings": _warnings(plan),
-        "ranges": worksheet_domain.REFERENCE_RANGES,
-        "can_edit": request.membership.can_edit,
-        "management": management,
-        "focus_last_channel": False,
-        "channel_error": None,
-        **extra,
+        "warnings": {
+            kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
+            for kind in ("win_rate", "opportunity_rate")
+        },
     }
 
 
-def _stored_context(request, worksheet=None, *, disabled=False):
-    """A stored worksheet (or a new one) as it is first shown: no form is
-    built; the inputs show the stored values."""
-    inputs = stored_worksheet_inputs(
-        worksheet, today=timezone.localdate(), disabled=disabled
-    )
-    rows = len(inputs[1])
-    return _context(
-        request,
-        plan=worksheet_input_of(worksheet),
-        inputs=inputs,
-        worksheet=worksheet,
-        management=(rows, rows),
-    )
+def _page_context(request, editor, worksheet=None):
+    return {
+        **_sheet(editor),
+        "worksheet": worksheet,
+        "can_edit": request.membership.can_edit,
+        "focus_last_channel": editor.action == "add",
+    }
 
 
-def _editor_context(request, editor, worksheet=None):
-    """What was posted, shown again with its messages."""
-    inputs = bound_worksheet_inputs(editor)
-    non_form = editor.channels.non_form_errors()
-    return _context(
-        request,
-        plan=editor.domain_input(),
-        inputs=inputs,
-        worksheet=worksheet,
-        management=(len(inputs[1]), 0),
-        focus_last_channel=editor.action == "add",
-        channel_error=non_form[0] if non_form else None,
+def _stored_editor(request, worksheet=None, *, disabled=False):
+    """A stored worksheet (or a new one, dated today) as it is first shown."""
+    return WorksheetEditor(
+        worksheet=worksheet, today=timezone.localdate(), disabled=disabled
     )
 
 
@@ -186,7 +128,9 @@ def worksheet_list(request):
 def worksheet_new(request):
     if request.method == "POST":
         return _worksheet_post(request, None)
-    return TemplateResponse(request, TEMPLATE, _stored_context(request))
+    return TemplateResponse(
+        request, TEMPLATE, _page_context(request, _stored_editor(request))
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,10 +142,12 @@ def worksheet_detail(request, pk):
         if not request.membership.can_edit:
             raise PermissionDenied
         return _worksheet_post(request, worksheet)
-    context = _stored_context(
+    editor = _stored_editor(
         request, worksheet, disabled=not request.membership.can_edit
     )
-    return TemplateResponse(request, TEMPLATE, context)
+    return TemplateResponse(
+        request, TEMPLATE, _page_context(request, editor, worksheet)
+    )
 
 
 def _worksheet_post(request, worksheet):
@@ -243,14 +189,11 @@ def _worksheet_post(request, worksheet):
                     return redirect(url)
                 if worksheet is None:
                     return HttpResponseClientRedirect(url)
+                # The form again as stored, with the save's message.
                 worksheet = selectors.worksheet_get(
                     account=request.account, pk=saved.pk
                 )
-                return TemplateResponse(
-                    request,
-                    f"{TEMPLATE}#worksheet-form",
-                    _stored_context(request, worksheet),
-                )
+                editor = _stored_editor(request, worksheet)
         else:
             messages.error(
                 request,
@@ -258,38 +201,13 @@ def _worksheet_post(request, worksheet):
                     "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
                 ),
             )
-    template = f"{TEMPLATE}#worksheet-form" if wants_fragment(request) else TEMPLATE
-    return TemplateResponse(
-        request, template, _editor_context(request, editor, worksheet), status=status
+    return page_or_fragment(
+        request,
+        TEMPLATE,
+        "worksheet-form",
+        _page_context(request, editor, worksheet),
+        status=status,
     )
-
-
-def _with_messages(form_class):
-    """The inputs that can have a message beside them: a checkbox has none
-    (and the page no place for one)."""
-    return [
-        name
-        for name, field in form_class.base_fields.items()
-        if not isinstance(field.widget, CheckboxInput)
-    ]
-
-
-WORKSHEET_MESSAGES = _with_messages(WorksheetForm)
-CHANNEL_MESSAGES = _with_messages(ChannelForm)
-# The recompute's (input name, element id) pairs, made once; for a channel
-# row, (position among ChannelForm's fields, element id) of each input that
-# has a message.
-WORKSHEET_MESSAGE_IDS = tuple((name, f"id_{name}") for name in WORKSHEET_MESSAGES)
-CHANNEL_MESSAGE_IDS = tuple(
-    tuple(
-        (position, f"id_{name}")
-        for position, (field, name) in enumerate(
-            zip(CHANNEL_FIELDS, names, strict=True)
-        )
-        if field in CHANNEL_MESSAGES
-    )
-    for names in CHANNEL_INPUT_NAMES
-)
 
 
 @login_not_required
@@ -300,24 +218,12 @@ def worksheet_recompute(request):
     (all emptied, then the ones there are), as out-of-band fragments. Nothing
     is saved; no input is swapped.
 
-    Like the grid's, a calculator: it reads no account's data and writes
-    nothing, so it needs no sign-in, session or database; it reads the
-    inputs without building forms (forms.read_worksheet)."""
-    if not sent_by_htmx(request):
+    Like the grid's, a calculator: it binds the page's own form to the query
+    and reads no account's data, so it needs no sign-in or database."""
+    if not request.htmx:
         return redirect("funnel:worksheet-list")
-    reading = read_worksheet(query_values(request))
-    plan = reading.plan
-    result = worksheet_domain.compute(plan)
-    errors = reading.errors
-    messages = [(field_id, errors[name]) for name, field_id in WORKSHEET_MESSAGE_IDS]
-    channels = zip(
-        plan.channels,
-        result.channel_leads,
-        reading.channel_messages,
-        CHANNEL_MESSAGE_IDS,
-        strict=False,
-    )
-    return answer(markup.computed(plan, result, _warnings(plan), messages, channels))
+    editor = WorksheetEditor(request.GET)
+    return TemplateResponse(request, f"{TEMPLATE}#computed", _sheet(editor))
 
 
 @require_POST
@@ -354,10 +260,11 @@ def worksheet_delete(request, pk):
 @member_required
 def worksheet_print(request, pk):
     worksheet = _get_worksheet(request, pk)
+    editor = _stored_editor(request, worksheet, disabled=True)
     return TemplateResponse(
         request,
         "funnel/worksheet_print.html",
-        _stored_context(request, worksheet, disabled=True),
+        {**_sheet(editor), "worksheet": worksheet},
     )
 
 
@@ -455,34 +362,36 @@ def worksheet_actuals(request, pk):
     its plan for the same span: which stage of the funnel is short."""
     worksheet = _get_worksheet(request, pk)
     account = request.account
+    today = timezone.localdate()
     year_form = YearForm(request.GET if "year" in request.GET else None)
     year = (
         year_form.cleaned_data["year"]
         if year_form.is_valid()
-        else account.fiscal_year_of(timezone.localdate())
+        else account.fiscal_year_of(today)
     )
-    today = timezone.localdate()
-    months = fiscal_months(year, account.fiscal_year_start_month)
-    shares = [month_share_passed(y, m, today) for y, m in months]
     actuals = selectors.actuals_by_month(account=account, year=year)
-    passed = [m for (_y, m), share in zip(months, shares, strict=True) if share > 0]
-    actual_cv = sum((actuals[m].cv_count or 0) for m in passed if m in actuals)
-    visits = [
-        actuals[m].visits
-        for m in passed
-        if m in actuals and actuals[m].visits is not None
-    ]
-    elapsed = sum(shares, Decimal(0))
-    periods = elapsed if worksheet.basis == Basis.MONTHLY else elapsed / 12
-    plan = worksheet_input_of(worksheet)
-    stages = worksheet_domain.implied_by_actuals(
-        plan,
-        worksheet_domain.compute(plan),
-        actual_cv=actual_cv,
-        actual_visits=sum(visits) if visits else None,
-        periods=periods,
+    months = []
+    for month_year, month in fiscal_months(year, account.fiscal_year_start_month):
+        actual = actuals.get(month)
+        passed = month_share_passed(month_year, month, today)
+        if actual is None:
+            months.append(worksheet_domain.MonthActuals(passed=passed))
+        else:
+            months.append(
+                worksheet_domain.MonthActuals(
+                    passed=passed,
+                    recorded=True,
+                    cv=actual.cv_count,
+                    visits=actual.visits,
+                )
+            )
+    comparison = worksheet_domain.compare_with_actuals(
+        worksheet_input_of(worksheet),
+        months,
+        monthly=worksheet.basis == Basis.MONTHLY,
     )
-    this_year = timezone.localdate().year
+    stages = comparison.stages
+    this_year = today.year
     return TemplateResponse(
         request,
         "funnel/worksheet_actuals.html",
@@ -491,8 +400,8 @@ def worksheet_actuals(request, pk):
             "year": year,
             "year_label": year_label(account, year),
             "year_choices": range(this_year - 2, this_year + 2),
-            "elapsed": elapsed,
-            "has_actuals": bool(passed and any(m in actuals for m in passed)),
+            "elapsed": comparison.elapsed,
+            "has_actuals": comparison.has_actuals,
             "stages": [(STAGE_LABELS[s.stage], s) for s in stages],
             "first_short": next(
                 (STAGE_LABELS[s.stage] for s in stages if s.short), None

@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel import services
-from funnel.markup.worksheet import INPUT_MESSAGES
 from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
 from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
 
@@ -23,6 +22,9 @@ SKIP_OPPORTUNITY = "③ 案件化数を省略する（低単価商材など）"
 WEB_ABOVE_TOTAL = "Web売上は全体売上以下にしてください（全体売上の一部です）。"
 RATE_RANGE = "0より大きく100以下の値を入力してください（%）。"
 SAVE_ERROR = "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+# The inputs' messages, all emptied by the first swap of each recompute
+# (worksheet.html#computed).
+INPUT_MESSAGES = "#worksheet-form .field-error[data-for]"
 
 # The seed's worked example (domain.md, screen 2).
 SEED_FIELDS = {

@@ -499,6 +499,58 @@ def test_noscript_recompute_button_shows_results_without_saving(marketer_client)
     assert Worksheet.objects.count() == 0
 
 
+def _element(html, element_id):
+    """The element with this id, as written (its first closing tag ends it)."""
+    match = re.search(
+        rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>.*?</\1>', html, re.S
+    )
+    assert match, f"no element with id {element_id!r}"
+    return match.group(0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"skip_opportunity": "on", "win_rate": "50"},
+        {"opportunity_rate": "abc", "cv_rate": ""},
+    ],
+)
+def test_recompute_swaps_in_what_the_page_shows_for_the_same_inputs(
+    marketer_client, changes
+):
+    """The live figures and the page (here after the no-JavaScript 再計算) are
+    the same markup: every swapped element reads as the page's own."""
+    page = marketer_client.post(
+        "/worksheets/new/", worksheet_data(action="recompute", **changes)
+    ).content.decode()
+    swaps = recompute(marketer_client, **changes).content.decode()
+    ids = [
+        *(f"formula-{step}" for step in (1, 2, 3, 4, 6)),
+        "allotment",
+        "lead-totals",
+        "warning-win_rate",
+        "warning-opportunity_rate",
+        *(f"channel-{n}-{part}" for n in (1, 2, 3) for part in ("result", "warning")),
+    ]
+    for element_id in ids:
+        swapped = _element(swaps, element_id)
+        assert ' hx-swap-oob="true"' in swapped, element_id
+        assert swapped.replace(' hx-swap-oob="true"', "") == _element(page, element_id)
+
+
+def test_a_refused_date_names_its_message(marketer_client):
+    html = marketer_client.post(
+        "/worksheets/new/", worksheet_data(entry_date="2026-13-01")
+    ).content.decode()
+    date_input = re.search(r'<input type="date"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in date_input
+    assert 'aria-describedby="id_entry_date-error"' in date_input
+    assert text_of(html, "id_entry_date-error") == (
+        "記入日を正しい日付で入力してください（例: 2026-04-01）。"
+    )
+
+
 def test_recompute_without_htmx_goes_to_the_list(marketer_client):
     response = marketer_client.get("/worksheets/recompute/")
     assert response.status_code == 302
