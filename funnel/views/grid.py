@@ -2,7 +2,6 @@
 overview for the manager's review, and its change history."""
 
 import logging
-from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -11,8 +10,6 @@ from django.db import DatabaseError, IntegrityError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -22,7 +19,6 @@ from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
 from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import (
-    MONTHS,
     fill_all,
     fiscal_months,
     month_figures,
@@ -39,16 +35,9 @@ from funnel.forms.grid import (
     GoalYearForm,
     GridFillForm,
     GridSpreadForm,
-    base_values,
-    read_months,
-    stored_rows,
-    typed_rows,
 )
-from funnel.forms.worksheet import REMEMBERED_LENGTH
-from funnel.markup import grid as markup
 from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
-from funnel.rendering import wants_fragment
-from funnel.views.calculator import answer, query_values, sent_by_htmx
+from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
@@ -87,29 +76,21 @@ def _tool_forms(request, year, action=None):
     return fill, spread
 
 
-def _context(request, year, rows, plan, tools=None, edited=True):
-    """The page's context. ``tools`` are the bulk-input forms of a POST; on a
-    GET they are unbound and the same for every year with the same fiscal
-    months, so the template keeps them as a {% fragment %} and the forms are
-    built only the first time."""
-    if tools is None:
-        forms = SimpleLazyObject(lambda: _tool_forms(request, year))
-        fill = SimpleLazyObject(lambda: forms[0])
-        spread = SimpleLazyObject(lambda: forms[1])
-    else:
-        fill, spread = tools
+def _context(request, year, form, plan, tools=None):
+    """The page's context: the grid's rows and totals from ``form``, and the
+    bulk-input forms (``tools``, when a bulk action was pressed)."""
+    rows = form.rows()
+    fill, spread = tools or _tool_forms(request, year)
     return {
         **_nav(request, year),
-        "edited": edited,
+        "form": form,
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
         "plan": plan,
         "can_edit": request.membership.can_edit and not plan.is_locked,
         "fill_form": fill,
         "spread_form": spread,
-        "tools_pristine": tools is None,
-        "spread_open": tools is not None and spread.is_bound,
-        "fiscal_start": request.account.fiscal_year_start_month,
+        "spread_open": spread.is_bound,
         "last_year_label": year_label(request.account, year - 1),
     }
 
@@ -127,10 +108,8 @@ def goal_grid(request, year):
     if request.method == "POST":
         return _goal_grid_post(request, year)
     goals, plan = selectors.goal_year(account=request.account, year=year)
-    rows = stored_rows(goals, _months(request, year))
-    return TemplateResponse(
-        request, TEMPLATE, _context(request, year, rows, plan, edited=False)
-    )
+    form = _form(request, year, goals=goals)
+    return TemplateResponse(request, TEMPLATE, _context(request, year, form, plan))
 
 
 BULK_ACTIONS = ("fill_all", "copy_previous", "spread")
@@ -146,17 +125,15 @@ def _goal_grid_post(request, year):
         return _goal_grid_bulk(request, year, action)
     saving = action in ("save", "overwrite")
     status, conflicts = 200, None
-    # The cells are read without building the form: it is built only to show
-    # the grid again (a refused save, the no-JavaScript 再計算).
-    months, errors = read_months(request.POST) if saving else (None, None)
-    if saving and not errors:
+    form = _form(request, year, request.POST)
+    if saving and form.is_valid():
         try:
             services.goal_year_save(
                 account=request.account,
                 year=year,
-                months=months,
+                months=form.month_values(),
                 user=request.user,
-                expected=base_values(request.POST) if action == "save" else None,
+                expected=form.base_values() if action == "save" else None,
             )
         except services.SaveConflict as conflict:
             messages.error(request, conflict.message)
@@ -321,11 +298,7 @@ def _spread(request, year, form, spread_form):
 def _render_form(
     request, year, form, plan, keep_inputs=False, conflicts=None, tools=None, bulk=""
 ):
-    if tools is None and request.method == "POST":
-        tools = _tool_forms(request, year)
-    context = _context(
-        request, year, form.rows(), plan, tools=tools, edited=form.is_bound
-    )
+    context = _context(request, year, form, plan, tools=tools)
     context["conflicts"] = conflicts
     # Tells the page's script which bulk action changed the inputs, so that
     # it offers 元に戻す.
@@ -334,66 +307,27 @@ def _render_form(
         # A refused save keeps the inputs on screen, even when the year was
         # locked meanwhile: the user must not lose what they typed.
         context["can_edit"] = True
-    template = f"{TEMPLATE}#grid-form" if wants_fragment(request) else TEMPLATE
-    return TemplateResponse(request, template, context)
-
-
-CALENDAR_MONTHS = tuple((None, month) for month in MONTHS)
+    return page_or_fragment(request, TEMPLATE, "grid-form", context)
 
 
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
 def goal_recompute(request, year):
-    """As the user types: every month's visits, the totals and the messages
-    (all emptied, then the ones there are), as out-of-band fragments. Nothing
-    is saved. The inputs are never swapped.
+    """As the user types: every month's visits, the totals and the messages,
+    as out-of-band fragments (the template's ``computed``). Nothing is saved.
+    The inputs are never swapped.
 
     A calculator: numbers in, numbers out. It reads no account's data and
-    writes nothing, so it needs no sign-in, no session and no database, and
-    costs little more than a view that does nothing (docs/performance.md);
-    the access matrix checks that it touches the database for nobody."""
-    if not sent_by_htmx(request):
+    writes nothing, so it needs no sign-in, no session and no database; the
+    access matrix checks that it touches the database for nobody. Not knowing
+    the account, it answers the months in calendar order: each swap finds
+    its element by id."""
+    if not request.htmx:
         return redirect("funnel:goal-grid", year=year)
-    data = query_values(request)
-    language = get_language()
-    months = [
-        _month_recomputed(month, data.get(count, ""), data.get(rate, ""), language)
-        for month, count, rate in _CELL_NAMES
-    ]
-    return answer(
-        markup.computed(
-            [swaps for _figures, swaps in months],
-            year_totals([figures for figures, _swaps in months]),
-        )
-    )
-
-
-# Each month's (month, CV数 input name, CV率 input name), made once.
-_CELL_NAMES = tuple(
-    (month, f"cv_count_{month}", f"cv_rate_{month}") for month in MONTHS
-)
-
-
-def _month_recomputed(month, cv_text, rate_text, language):
-    """A month's figures and swaps from its two texts, remembered by them: a
-    keystroke changes one month, and the other eleven come back as they were
-    on the one before (reading them was half the recompute's own time). A
-    text longer than an input takes is read every time, so that what is
-    remembered stays small whatever is sent."""
-    if len(cv_text) > REMEMBERED_LENGTH or len(rate_text) > REMEMBERED_LENGTH:
-        return _read_month(month, cv_text, rate_text, language)
-    return _remembered_month(month, cv_text, rate_text, language)
-
-
-def _read_month(month, cv_text, rate_text, language):
-    del language  # in the key: the messages depend on it
-    cells = {f"cv_count_{month}": cv_text, f"cv_rate_{month}": rate_text}
-    (row,) = typed_rows(cells, ((None, month),))
-    return row.figures, markup.month_swaps(row)
-
-
-_remembered_month = lru_cache(maxsize=4096)(_read_month)
+    rows = GoalYearForm(request.GET).rows()
+    context = {"rows": rows, "totals": year_totals([row.figures for row in rows])}
+    return TemplateResponse(request, f"{TEMPLATE}#computed", context)
 
 
 def _year_figures(request, year):
@@ -523,7 +457,4 @@ def goal_history(request, year):
         **_nav(request, year),
         "changes": selectors.goal_changes(account=request.account, year=year),
     }
-    template = "funnel/history.html"
-    if wants_fragment(request):
-        template += "#history-list"
-    return TemplateResponse(request, template, context)
+    return page_or_fragment(request, "funnel/history.html", "history-list", context)

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from funnel.markup.grid import CELL_MESSAGES
 from funnel.models import MonthlyGoal
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
@@ -17,6 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 YEAR = 2026
 GRID = f"/goals/{YEAR}/"
 
+# The cells' messages, which each recompute empties before it shows its own
+# (goal_grid.html#computed).
+CELL_MESSAGES = "#grid-body .field-error[data-for]"
 COUNT_INVALID = "数値を入力してください（例: 1,200）。"
 RATE_RANGE = "0より大きく100以下の値を入力してください（%）。"
 SAVE_ERROR = "入力内容に誤りがあります。"

@@ -38,7 +38,6 @@ from funnel.forms.account import AccountSettingsForm, MemberRoleForm
 from funnel.forms.fields import COUNT_MESSAGES, RATE_MESSAGES, YEN_MESSAGES
 from funnel.forms.grid import GoalYearForm, GridSpreadForm, WeightField
 from funnel.forms.worksheet import ChannelForm, WorksheetForm
-from funnel.markup.grid import CELL_MESSAGES
 from funnel.models import (
     Account,
     Membership,
@@ -57,6 +56,9 @@ HX = {"HX-Request": "true"}
 # The worksheet inputs' messages, all emptied by the first swap of each
 # recompute (funnel/templates/funnel/worksheet.html#computed).
 INPUT_MESSAGES = "#worksheet-form .field-error[data-for]"
+# The grid cells' messages, all emptied by the first swap of each recompute
+# (funnel/templates/funnel/goal_grid.html#computed).
+CELL_MESSAGES = "#grid-body .field-error[data-for]"
 MONTHS = range(1, 13)
 
 # Counted over the run and printed at the end (pytest -s): the numbers quoted
