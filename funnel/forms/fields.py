@@ -40,15 +40,14 @@ class ParsedField(forms.CharField):
         kwargs.setdefault("max_length", 40)
         super().__init__(**kwargs)
         self.error_messages["max_length"] = _("入力が長すぎます。")
-        # Django's message for a null character reads, in Japanese, "enter
-        # some characters": beside a number, "not a number" says what is wrong.
-        self.error_messages["null_characters_not_allowed"] = self.messages["invalid"]
-        for validator in self.validators:
-            if getattr(validator, "code", None) == "null_characters_not_allowed":
-                validator.message = self.messages["invalid"]
 
     def clean(self, value):
         """CharField's checks (strip, required, length), then the parse."""
+        if isinstance(value, str) and "\x00" in value:
+            # Django's message for a null character reads, in Japanese, "enter
+            # some characters": beside a number, "not a number" says what is
+            # wrong.
+            raise forms.ValidationError(self.messages["invalid"], code="invalid")
         text = super().clean(value)
         try:
             return type(self).parse(text)
