@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from funnel import notices
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import plain_decimal
 from funnel.models import (
@@ -506,7 +507,7 @@ def _already_member(username):
 
 def _check_role(role):
     if role not in Role.values:
-        raise FieldRefused(_("役割は一覧から選んでください。"), field="role")
+        raise FieldRefused(notices.ROLE_NOT_LISTED, field="role")
 
 
 @transaction.atomic

@@ -94,6 +94,38 @@ def fiscal_months(fiscal_year: int, start_month: int) -> tuple[tuple[int, int], 
     )
 
 
+def change(now: int | None, before: int | None) -> int | None:
+    """How much a figure moved from last year; None when either is missing."""
+    if now is None or before is None:
+        return None
+    return now - before
+
+
+@dataclass(frozen=True)
+class MonthComparison:
+    """A month beside the same month of last year."""
+
+    figures: MonthFigures
+    last: MonthFigures
+    cv_change: int | None
+    visits_change: int | None
+
+
+def compare_years(
+    this_year: Sequence[MonthFigures], last_year: Sequence[MonthFigures]
+) -> list[MonthComparison]:
+    """Each month of this year beside last year's, in the order given."""
+    return [
+        MonthComparison(
+            now,
+            before,
+            change(now.cv_count, before.cv_count),
+            change(now.visits, before.visits),
+        )
+        for now, before in zip(this_year, last_year, strict=True)
+    ]
+
+
 def quarters(months: Sequence[MonthFigures]) -> list[YearTotals]:
     """Q1 … Q4 subtotals of 12 months given in fiscal order."""
     return [year_totals(months[i : i + 3]) for i in range(0, 12, 3)]

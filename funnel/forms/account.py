@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
+from funnel import notices
 from funnel.domain.grid import MONTHS
 from funnel.models import PlanAction, Role
 
@@ -39,7 +40,7 @@ class PlanReviewForm(forms.Form):
 
 ROLE_MESSAGES = {
     "required": _("役割を選んでください。"),
-    "invalid_choice": _("役割は一覧から選んでください。"),
+    "invalid_choice": notices.ROLE_NOT_LISTED,
 }
 
 

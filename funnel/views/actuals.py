@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from funnel import selectors, services
+from funnel import notices, selectors, services
 from funnel.access import member_required
 from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import fiscal_months
@@ -93,12 +93,7 @@ def actuals_page(request, year):
             actuals=selectors.actuals_by_month(account=request.account, year=year)
         )
     else:
-        messages.error(
-            request,
-            _(
-                "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
-            ),
-        )
+        messages.error(request, notices.FORM_HAS_ERRORS)
     return page_or_fragment(
         request, TEMPLATE, "actuals-form", _context(request, year, form, goals)
     )

@@ -13,7 +13,6 @@ import time
 from django.contrib import messages
 from django.db import DatabaseError
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,7 +24,7 @@ from funnel.domain import actuals_csv
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ACTUALS_COLUMN_NAMES, ActualsImportForm
-from funnel.rendering import wants_fragment
+from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals_import.html"
 logger = logging.getLogger(__name__)
@@ -262,5 +261,4 @@ def _render(request, year, form, *, result=None, previewed=(), changes=0, token=
             ],
             encoding_label="Shift_JIS" if result.encoding == "cp932" else "UTF-8",
         )
-    template = f"{TEMPLATE}#import-result" if fragment else TEMPLATE
-    return TemplateResponse(request, template, context)
+    return page_or_fragment(request, TEMPLATE, "import-result", context)

@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from funnel import selectors, services
+from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.charts import monthly_chart
 from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import (
+    change,
+    compare_years,
     fill_all,
     fiscal_months,
     month_figures,
@@ -153,12 +155,7 @@ def _goal_grid_post(request, year):
             status = 409
         except DatabaseError:
             logger.exception("saving the goals of %s failed", year)
-            messages.error(
-                request,
-                _(
-                    "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
-                ),
-            )
+            messages.error(request, notices.SAVE_FAILED)
             status = 503
         else:
             messages.success(
@@ -172,12 +169,7 @@ def _goal_grid_post(request, year):
             form = _form(request, year, goals=goals)
             return _render_form(request, year, form, plan)
     elif saving:
-        messages.error(
-            request,
-            _(
-                "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
-            ),
-        )
+        messages.error(request, notices.FORM_HAS_ERRORS)
     # Re-rendered with the typed text (and the base it was typed on); the
     # stored values, read only now, mark which cells differ from them.
     goals, plan = selectors.goal_year(account=request.account, year=year)
@@ -342,12 +334,6 @@ def _year_figures(request, year):
     return figures
 
 
-def _change(now, before):
-    if now is None or before is None:
-        return None
-    return now - before
-
-
 @require_GET
 @member_required
 def goal_overview(request, year):
@@ -360,26 +346,17 @@ def _overview(request, year, review_form, status=200):
     this_year = _year_figures(request, year)
     last_year = _year_figures(request, year - 1)
     plan = selectors.plan_for(account=request.account, year=year)
-    rows = [
-        {
-            "figures": now,
-            "last": before,
-            "cv_change": _change(now.cv_count, before.cv_count),
-            "visits_change": _change(now.visits, before.visits),
-        }
-        for now, before in zip(this_year, last_year, strict=True)
-    ]
     totals, last_totals = year_totals(this_year), year_totals(last_year)
     labels = [_("%(month)d月") % {"month": f.month} for f in this_year]
     context = {
         **_nav(request, year),
         "last_year_label": year_label(request.account, year - 1),
-        "rows": rows,
+        "rows": compare_years(this_year, last_year),
         "quarters": list(zip(quarters(this_year), quarters(last_year), strict=True)),
         "totals": totals,
         "last_totals": last_totals,
-        "totals_cv_change": totals.cv_count - last_totals.cv_count,
-        "totals_visits_change": totals.visits - last_totals.visits,
+        "totals_cv_change": change(totals.cv_count, last_totals.cv_count),
+        "totals_visits_change": change(totals.visits, last_totals.visits),
         "chart": monthly_chart(
             labels, [f.cv_count for f in this_year], [f.visits for f in this_year]
         ),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from funnel import selectors, services
+from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
@@ -32,9 +32,6 @@ TEMPLATE = "funnel/worksheet.html"
 logger = logging.getLogger(__name__)
 SAVE_CONFLICT = gettext_lazy(
     "ほぼ同時にほかの保存があったため、保存できませんでした。入力内容はそのまま残っています。もう一度保存してください。"
-)
-SAVE_FAILED = gettext_lazy(
-    "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
 )
 
 
@@ -176,7 +173,7 @@ def _worksheet_post(request, worksheet):
                 logger.exception(
                     "saving worksheet %s failed", worksheet and worksheet.pk
                 )
-                messages.error(request, SAVE_FAILED)
+                messages.error(request, notices.SAVE_FAILED)
                 status = 503
             else:
                 messages.success(
@@ -195,12 +192,7 @@ def _worksheet_post(request, worksheet):
                 )
                 editor = _stored_editor(request, worksheet)
         else:
-            messages.error(
-                request,
-                _(
-                    "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
-                ),
-            )
+            messages.error(request, notices.FORM_HAS_ERRORS)
     return page_or_fragment(
         request,
         TEMPLATE,
@@ -339,10 +331,7 @@ def worksheet_history(request, pk):
             account=request.account, worksheet=worksheet
         ),
     }
-    template = "funnel/history.html"
-    if wants_fragment(request):
-        template += "#history-list"
-    return TemplateResponse(request, template, context)
+    return page_or_fragment(request, "funnel/history.html", "history-list", context)
 
 
 STAGE_LABELS = {

@@ -139,6 +139,7 @@ def test_failure_in_the_middle_of_a_save_writes_nothing_and_keeps_input(
         "cv_count_2": "7",
         "cv_rate_2": "1",
     }
+
     def history_fails(records, *args, **kwargs):
         # The months are written first, then the history fails.
         if records:

@@ -1,0 +1,11 @@
+"""Messages that several pages show, each written once."""
+
+from django.utils.translation import gettext_lazy as _
+
+FORM_HAS_ERRORS = _(
+    "入力内容に誤りがあります。赤く表示された欄を直してから保存してください。"
+)
+SAVE_FAILED = _(
+    "保存できませんでした（サーバーの一時的な問題）。入力内容はそのまま残っています。少し待ってからもう一度保存してください。"
+)
+ROLE_NOT_LISTED = _("役割は一覧から選んでください。")
