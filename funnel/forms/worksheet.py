@@ -255,6 +255,17 @@ class WorksheetEditor:
         channels_ok = self.channels.is_valid()
         return form_ok and channels_ok
 
+    def fields_with_errors(self):
+        """The bound fields, of the sheet and of every channel row, that have a
+        message: what the live recompute shows beside its inputs."""
+        self.is_valid()
+        return [
+            form[name]
+            for form in (self.form, *self.channels.forms)
+            for name in form.errors
+            if name in form.fields
+        ]
+
     def cleaned_fields(self):
         return {
             name: self.form.cleaned_data.get(name) for name in WORKSHEET_INPUT_FIELDS
