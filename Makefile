@@ -1,8 +1,9 @@
 # The quick start: `make serve` (install, migrate, demo data, serve on
-# http://127.0.0.1:8000 with SQLite) and `make test` (the whole suite).
+# http://127.0.0.1:8000 with SQLite; PORT=8080 for another port) and `make test` (the whole suite).
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= demo-pass-2026
+PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: serve test install chromium lint
@@ -18,8 +19,8 @@ install: $(VENV)/.installed
 serve: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
-	@echo "Sign in at http://127.0.0.1:8000/ as marketer, manager or admin with password $(DEMO_PASSWORD)"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Sign in at http://127.0.0.1:$(PORT)/ as marketer, manager or admin with password $(DEMO_PASSWORD)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Debian's Chromium drives the browser tests; Playwright never downloads one.
 chromium:
