@@ -267,13 +267,8 @@ class WorksheetEditor:
         ]
 
     def cleaned_fields(self):
-        return {
-            name: self.form.cleaned_data.get(name) for name in WORKSHEET_INPUT_FIELDS
-        } | {
-            "name": self.form.cleaned_data.get("name"),
-            "entry_date": self.form.cleaned_data.get("entry_date"),
-            "basis": self.form.cleaned_data.get("basis"),
-        }
+        """Every input of the sheet, cleaned (services.worksheet_save's fields)."""
+        return {name: self.form.cleaned_data.get(name) for name in self.form.fields}
 
     def cleaned_channels(self):
         """The channels as typed and valid, skipping rows left entirely empty."""
@@ -306,17 +301,6 @@ class WorksheetEditor:
                 for form in self.channels.forms
             ),
         )
-
-
-WORKSHEET_INPUT_FIELDS = (
-    "total_revenue",
-    "web_revenue",
-    "unit_price",
-    "win_rate",
-    "opportunity_rate",
-    "skip_opportunity",
-    "cv_rate",
-)
 
 
 def worksheet_input_of(worksheet):
