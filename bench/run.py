@@ -732,7 +732,7 @@ def evaluate(results):
         ratio = pg["wrk"][name]["rps"] / reference
         checks.append(
             (
-                f"{specs[name][0]}: ≥ {target:.2f}× /healthz",
+                f"{specs[name][0]}: ≥ {target:g}× /healthz",
                 f"{ratio:.3f}× (by CPU {cpu_ratio(pg, name):.3f}×)",
                 ratio >= target,
             )
