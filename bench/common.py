@@ -212,7 +212,7 @@ def keystroke_rest(name, query):
 RATIO_TARGETS = {
     "grid": 0.035,
     "grid_recompute": 0.25,
-    "worksheet": 0.025,
+    "worksheet": 0.027,
     "worksheet_recompute": 0.15,
     "save": 0.04,
 }
