@@ -330,7 +330,7 @@ class Page(HTMLParser):
 
     def empties_first(self, selector):
         """Whether the answer's first swap empties the messages ``selector``
-        matches (a live recompute's, markup.messages_cleared())."""
+        matches (a live recompute's: the template's ``computed`` partial opens with it)."""
         return bool(self.elements) and (
             dict(self.elements[0][1]).get("hx-swap-oob") == f"innerHTML:{selector}"
         )
