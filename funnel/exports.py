@@ -18,9 +18,15 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from funnel.domain.grid import MonthFigures, YearTotals, month_figures, year_totals
+from funnel import formatting
+from funnel.domain.grid import (
+    MonthFigures,
+    YearTotals,
+    month_figures,
+    opens_calendar_year,
+    year_totals,
+)
 from funnel.domain.worksheet import WorksheetInput, WorksheetResult
-from funnel.formatting import plain_decimal, rate2
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,9 +85,9 @@ class GridExport:
 def month_label(calendar_year, month, first_year):
     # As on the screen: the calendar year is shown once, on the January that
     # falls in the year after the fiscal year's first month.
-    if calendar_year != first_year and month == 1:
+    if opens_calendar_year(calendar_year, month, first_year):
         return _("%(year)d年%(month)d月") % {"year": calendar_year, "month": month}
-    return _("%(month)d月") % {"month": month}
+    return formatting.month_label(month)
 
 
 def goal_grid(months, values):
@@ -121,7 +127,9 @@ def grid_csv(grid):
             [
                 neutralise(row.label),
                 _blank(figures.cv_count),
-                "" if figures.cv_rate is None else plain_decimal(figures.cv_rate),
+                ""
+                if figures.cv_rate is None
+                else formatting.plain_decimal(figures.cv_rate),
                 _blank(figures.visits),
             ]
         )
@@ -130,7 +138,7 @@ def grid_csv(grid):
         [
             neutralise(_("合計")),
             totals.cv_count,
-            "" if totals.cv_rate is None else rate2(totals.cv_rate),
+            "" if totals.cv_rate is None else formatting.rate2(totals.cv_rate),
             totals.visits,
         ]
     )
@@ -177,7 +185,7 @@ def actuals_csv(rows):
                 _blank(a.target_visits),
                 _blank(a.actual_visits),
                 _blank(a.visits_achievement),
-                "" if a.actual_rate is None else rate2(a.actual_rate),
+                "" if a.actual_rate is None else formatting.rate2(a.actual_rate),
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

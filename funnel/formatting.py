@@ -85,6 +85,11 @@ def yen_text(value):
     return "" if value is None else f"{value:,}"
 
 
+def month_label(month):
+    """'4月'."""
+    return _("%(month)d月") % {"month": month}
+
+
 def year_label(account, year):
     """'2026年', or '2026年度' when the account's fiscal year starts after January."""
     if account.fiscal_year_start_month == 1:

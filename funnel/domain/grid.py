@@ -126,6 +126,13 @@ def compare_years(
     ]
 
 
+def opens_calendar_year(calendar_year: int, month: int, first_year: int) -> bool:
+    """Whether a month of a fiscal year is where it crosses into the next
+    calendar year (January, after a start later in the year): the grid and
+    its exports name the year there."""
+    return calendar_year != first_year and month == 1
+
+
 def quarters(months: Sequence[MonthFigures]) -> list[YearTotals]:
     """Q1 … Q4 subtotals of 12 months given in fiscal order."""
     return [year_totals(months[i : i + 3]) for i in range(0, 12, 3)]

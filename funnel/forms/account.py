@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funnel import notices
 from funnel.domain.grid import MONTHS
+from funnel.formatting import month_label
 from funnel.models import PlanAction, Role
 
 
@@ -103,7 +104,7 @@ class MemberRoleForm(forms.Form):
 
 def _month_choices():
     # A callable, so the labels are translated when the form is shown.
-    return [(month, _("%(month)d月") % {"month": month}) for month in MONTHS]
+    return [(month, month_label(month)) for month in MONTHS]
 
 
 class AccountSettingsForm(forms.Form):

@@ -8,18 +8,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from funnel.domain import numbers
-from funnel.domain.grid import MONTHS, MonthFigures, month_figures
-from funnel.formatting import count_text, rate_text
+from funnel.domain.grid import (
+    MONTHS,
+    MonthFigures,
+    month_figures,
+    opens_calendar_year,
+)
+from funnel.formatting import count_text, month_label, rate_text
 from funnel.forms.fields import COUNT_MESSAGES, CountField, RateField
 
 UNREADABLE_BASE = "?"
 # The calendar months, for a form that is not told the fiscal year's order
 # (the live recompute: it knows no account).
 CALENDAR_MONTHS = tuple((None, month) for month in MONTHS)
-
-
-def month_label(month):
-    return gettext("%(month)d月") % {"month": month}
 
 
 class MonthRow(NamedTuple):
@@ -94,7 +95,9 @@ class GoalYearForm(forms.Form):
                 MonthRow(
                     month=month,
                     label=month_label(month),
-                    calendar_year=year if year != first_year and month == 1 else None,
+                    calendar_year=(
+                        year if opens_calendar_year(year, month, first_year) else None
+                    ),
                     cv=self[cv],
                     rate=self[rate],
                     cv_base=self.base_text(cv),

@@ -29,7 +29,7 @@ from funnel.domain.grid import (
     weights_from_counts,
     year_totals,
 )
-from funnel.formatting import year_label
+from funnel.formatting import month_label, year_label
 from funnel.forms.account import PlanReviewForm
 from funnel.forms.grid import (
     SPREAD_LAST_YEAR,
@@ -347,7 +347,7 @@ def _overview(request, year, review_form, status=200):
     last_year = _year_figures(request, year - 1)
     plan = selectors.plan_for(account=request.account, year=year)
     totals, last_totals = year_totals(this_year), year_totals(last_year)
-    labels = [_("%(month)d月") % {"month": f.month} for f in this_year]
+    labels = [month_label(f.month) for f in this_year]
     context = {
         **_nav(request, year),
         "last_year_label": year_label(request.account, year - 1),
