@@ -22,6 +22,18 @@ DATABASES = {
 
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-pass-2026")
 
+
+def cookies_of(headers):
+    """Set-Cookie name=value pairs of an http.client response's headers. Read
+    by hand: the cookies are Secure (DEBUG off) and a cookie jar would not send
+    them back over plain HTTP."""
+    found = {}
+    for header in headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
 # The large data set: 1,000 accounts, each with three members, ten fiscal years
 # of monthly goals with their review state and history, and five worksheets of
 # ten channels. Every other account starts its fiscal year in April, as most

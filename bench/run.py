@@ -250,23 +250,13 @@ def request(port, method, path, headers=None, body=None):
         conn.close()
 
 
-def cookies_of(headers):
-    """Set-Cookie name=value pairs. Read by hand: the cookies are Secure (DEBUG
-    off) and a cookie jar would not send them back over plain HTTP."""
-    found = {}
-    for header in headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        found[name.strip()] = rest.split(";", 1)[0]
-    return found
-
-
 def sign_in(port, username, password):
     """Sign in through the real form once (django-axes counts failures: the
     password is checked to be right before any wrk run)."""
     status, headers, body = request(port, "GET", "/accounts/login/")
     if status != 200:
         raise BenchError(f"GET /accounts/login/ answered {status}")
-    cookies = cookies_of(headers)
+    cookies = common.cookies_of(headers)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     if token is None or "csrftoken" not in cookies:
         raise BenchError("the sign-in page has no CSRF token")
@@ -287,7 +277,7 @@ def sign_in(port, username, password):
         },
         body=form,
     )
-    cookies.update(cookies_of(headers))
+    cookies.update(common.cookies_of(headers))
     if status != 302 or "sessionid" not in cookies:
         raise BenchError(f"signing in as {username} failed (status {status})")
     return cookies

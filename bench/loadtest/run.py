@@ -48,6 +48,10 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import cookies_of  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 FIRST_PORT = 8811
@@ -236,18 +240,10 @@ def fetch(port, method, path, cookies=None, form=None):
         conn.close()
 
 
-def set_cookies(headers):
-    found = {}
-    for header in headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        found[name.strip()] = rest.split(";", 1)[0]
-    return found
-
-
 def sign_in(port, username, password):
     """Through the real form: the session's cookies, or RunError."""
     status, headers, body = fetch(port, "GET", SIGN_IN_PATH)
-    cookies = set_cookies(headers)
+    cookies = cookies_of(headers)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     if status != 200 or token is None or "csrftoken" not in cookies:
         raise RunError(f"sign-out check: the sign-in page answered {status}")
@@ -257,7 +253,7 @@ def sign_in(port, username, password):
         "csrfmiddlewaretoken": token[1].decode(),
     }
     status, headers, _body = fetch(port, "POST", SIGN_IN_PATH, cookies, form)
-    cookies |= set_cookies(headers)
+    cookies |= cookies_of(headers)
     if status != 302 or "sessionid" not in cookies:
         raise RunError(f"sign-out check: signing in answered {status}")
     return cookies
