@@ -337,14 +337,20 @@ def test_typing_the_moment_the_saved_form_appears_is_recomputed(page, marketer):
     open_grid(page, "marketer")
     count_input(page, 3).fill("abc")
     page.evaluate(
-        """() => document.addEventListener("htmx:afterSwap", (event) => {
-            if (event.detail.elt.id !== "grid-form") return;
+        """() => document.addEventListener("htmx:afterSwap", function typed(event) {
+            // The save's answer, not a recompute's: the recompute's first
+            // out-of-band swap (the messages emptied) also names the form, and
+            // may come first. So not {once: true}: the listener goes when it
+            // has typed.
+            const config = event.detail.requestConfig;
+            if (!config || config.elt.id !== "grid-form") return;
+            document.removeEventListener("htmx:afterSwap", typed);
             setTimeout(() => {
                 const cell = document.getElementById("id_cv_count_3");
                 cell.value = "40";
                 cell.dispatchEvent(new Event("input", {bubbles: true}));
             });
-        }, {once: true})"""
+        })"""
     )
     rate_input(page, 3).fill("2")
     save_button(page).click()
