@@ -346,8 +346,10 @@ class GoalYearPlan(models.Model):
 
     @property
     def is_locked(self):
-        """An approved year is read-only for everyone until an admin reopens it."""
-        return self.status == PlanStatus.APPROVED
+        """A submitted year is read-only until the manager sends it back or the
+        marketer withdraws it; an approved one until an admin reopens it. What
+        the manager reviews is what was submitted."""
+        return self.status in (PlanStatus.SUBMITTED, PlanStatus.APPROVED)
 
 
 class PlanAction(models.TextChoices):
@@ -355,6 +357,7 @@ class PlanAction(models.TextChoices):
     APPROVE = "approve", _("承認")
     RETURN = "return", _("差し戻し")
     REOPEN = "reopen", _("再編集のため差し戻し（管理者）")
+    WITHDRAW = "withdraw", _("取り下げ")
 
 
 class PlanEvent(models.Model):
