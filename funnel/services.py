@@ -6,11 +6,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from funnel import notices
 from funnel.domain.grid import fiscal_months
-from funnel.formatting import plain_decimal
+from funnel.formatting import month_label, plain_decimal
 from funnel.models import (
     ChangeKind,
     ChangeRecord,
@@ -36,25 +37,71 @@ class ServiceError(Exception):
 
 
 class SaveConflict(ServiceError):
-    """Someone saved the year after this user loaded it: nothing is written
-    until the user chooses. ``changes`` say what changed, by whom, and when."""
+    """Someone saved after this user loaded the page: nothing is written until
+    the user chooses to overwrite or reload. ``changes`` say what changed
+    (label, the value loaded, the value stored now), by whom and when;
+    ``by_self`` when every change was the user's own, from another tab."""
 
-    def __init__(self, changes):
+    def __init__(self, changes, *, by_self):
         super().__init__(
             _(
-                "この年の目標は、あなたが画面を開いた後にほかのユーザーが保存しました。あなたの入力はそのまま残っています。内容を確認して、上書きするか最新の値を読み込んでください。"
+                "この内容は、あなたが画面を開いた後に別のタブで保存されています。あなたの入力はそのまま残っています。内容を確認して、上書きするか最新の値を読み込んでください。"
+            )
+            if by_self
+            else _(
+                "この内容は、あなたが画面を開いた後にほかのユーザーが保存しました。あなたの入力はそのまま残っています。内容を確認して、上書きするか最新の値を読み込んでください。"
             )
         )
         self.changes = changes
+        self.by_self = by_self
+
+
+def stale_value(label, loaded, stored, *, by=None, at=None):
+    """One value that is no longer what the user loaded, for SaveConflict
+    (None when it still is). ``by`` is the id of the user who stored it."""
+    if loaded == stored:
+        return None
+    return {
+        "label": str(label),
+        "loaded": _text(loaded),
+        "stored": _text(stored),
+        "user": by,
+        "at": at,
+    }
+
+
+def refuse_stale(changes, *, user):
+    """Raise SaveConflict if any of ``changes`` (stale_value's, Nones
+    skipped) is there; the users who stored them are read only then."""
+    changes = [change for change in changes if change is not None]
+    if not changes:
+        return
+    by_self = all(change["user"] == user.pk for change in changes)
+    users = get_user_model().objects.in_bulk(
+        {change["user"] for change in changes if change["user"] is not None}
+    )
+    for change in changes:
+        change["user"] = users.get(change["user"])
+    raise SaveConflict(changes, by_self=by_self)
 
 
 class YearLocked(ServiceError):
-    def __init__(self):
-        super().__init__(
-            _(
-                "この年の目標は承認済みのため編集できません。管理者が差し戻すと編集できます。"
-            )
+    """The year is submitted or approved: what the manager reviews is what was
+    submitted, so nothing changes it until it is sent back or withdrawn."""
+
+    def __init__(self, plan):
+        super().__init__(locked_message(plan))
+
+
+def locked_message(plan):
+    """Why a submitted or approved year cannot be changed, and what reopens it."""
+    if plan.status == PlanStatus.SUBMITTED:
+        return _(
+            "この年の目標は提出済みのため編集できません。マネージャーが差し戻すか、提出者が取り下げると編集できます。"
         )
+    return _(
+        "この年の目標は承認済みのため編集できません。管理者が差し戻すと編集できます。"
+    )
 
 
 def _text(value):
@@ -108,17 +155,16 @@ def goal_year_save(
     when ``expected`` (the values the user loaded) no longer matches what is
     stored. Returns the number of values that changed.
     """
-    if _locked_plan(account=account, year=year).is_locked:
-        raise YearLocked
+    plan = _locked_plan(account=account, year=year)
+    if plan.is_locked:
+        raise YearLocked(plan)
     # Read after the lock, in a query of its own: under READ COMMITTED a
     # statement sees what was committed when it began, so months read with
     # the lock itself would miss a save that held it first
     # (tests/reliability/test_concurrency.py races two).
     existing = _stored_months(MonthlyGoal, account=account, year=year)
     if expected is not None:
-        conflicts = _conflicts(existing, expected)
-        if conflicts:
-            raise SaveConflict(conflicts)
+        refuse_stale(_month_conflicts(GOAL_FIELDS, existing, expected), user=user)
     return _write_months(
         MonthlyGoal,
         ChangeKind.GOAL,
@@ -196,34 +242,18 @@ def _write_months(model, kind, fields, existing, *, account, year, months, user)
     return len(history)
 
 
-def _conflicts(existing, expected):
-    """The cells whose stored value is no longer the one the user loaded,
-    with who stored it and when."""
-    conflicts = []
+def _month_conflicts(fields, existing, expected):
+    """The month cells whose stored value is no longer the one loaded."""
     for month, loaded_values in sorted(expected.items()):
-        goal = existing.get(month)
-        stored = (goal.cv_count, goal.cv_rate) if goal else (None, None)
-        for (_name, label), loaded, now in zip(
-            GOAL_FIELDS, loaded_values, stored, strict=True
-        ):
-            if loaded != now:
-                conflicts.append(
-                    {
-                        "month": month,
-                        "field": str(label),
-                        "loaded": _text(loaded),
-                        "stored": _text(now),
-                        "user": goal.updated_by_id if goal else None,
-                        "at": goal.updated_at if goal else None,
-                    }
-                )
-    # Who saved them: read only when there is something to report.
-    users = get_user_model().objects.in_bulk(
-        {c["user"] for c in conflicts if c["user"] is not None}
-    )
-    for conflict in conflicts:
-        conflict["user"] = users.get(conflict["user"])
-    return conflicts
+        row = existing.get(month)
+        for (name, label), loaded in zip(fields, loaded_values, strict=True):
+            yield stale_value(
+                format_lazy("{month} {label}", month=month_label(month), label=label),
+                loaded,
+                getattr(row, name) if row else None,
+                by=row.updated_by_id if row else None,
+                at=row.updated_at if row else None,
+            )
 
 
 @transaction.atomic
@@ -259,6 +289,12 @@ PLAN_TRANSITIONS = {
     PlanAction.APPROVE: ({Role.MANAGER}, {PlanStatus.SUBMITTED}, PlanStatus.APPROVED),
     PlanAction.RETURN: ({Role.MANAGER}, {PlanStatus.SUBMITTED}, PlanStatus.RETURNED),
     PlanAction.REOPEN: ({Role.ADMIN}, {PlanStatus.APPROVED}, PlanStatus.DRAFT),
+    # The one who submits takes it back to change it before the review.
+    PlanAction.WITHDRAW: (
+        {Role.MARKETER, Role.ADMIN},
+        {PlanStatus.SUBMITTED},
+        PlanStatus.DRAFT,
+    ),
 }
 
 

@@ -126,7 +126,7 @@ def _goal_grid_post(request, year):
     if action in BULK_ACTIONS:
         return _goal_grid_bulk(request, year, action)
     saving = action in ("save", "overwrite")
-    status, conflicts = 200, None
+    status, conflict = 200, None
     form = _form(request, year, request.POST)
     if saving and form.is_valid():
         try:
@@ -137,9 +137,10 @@ def _goal_grid_post(request, year):
                 user=request.user,
                 expected=form.base_values() if action == "save" else None,
             )
-        except services.SaveConflict as conflict:
-            messages.error(request, conflict.message)
-            status, conflicts = 409, conflict.changes
+        except services.SaveConflict as refused:
+            messages.error(request, refused.message)
+            conflict = refused
+            status = 409
         except services.YearLocked as locked:
             messages.error(request, locked.message)
             status = 409
@@ -175,7 +176,7 @@ def _goal_grid_post(request, year):
     goals, plan = selectors.goal_year(account=request.account, year=year)
     form = _form(request, year, request.POST, goals=goals)
     response = _render_form(
-        request, year, form, plan, keep_inputs=True, conflicts=conflicts
+        request, year, form, plan, keep_inputs=True, conflict=conflict
     )
     response.status_code = status
     return response
@@ -288,10 +289,10 @@ def _spread(request, year, form, spread_form):
 
 
 def _render_form(
-    request, year, form, plan, keep_inputs=False, conflicts=None, tools=None, bulk=""
+    request, year, form, plan, keep_inputs=False, conflict=None, tools=None, bulk=""
 ):
     context = _context(request, year, form, plan, tools=tools)
-    context["conflicts"] = conflicts
+    context["conflict"] = conflict
     # Tells the page's script which bulk action changed the inputs, so that
     # it offers 元に戻す.
     context["bulk"] = bulk
