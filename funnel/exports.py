@@ -43,8 +43,9 @@ DATE_FORMAT = "yyyy-mm-dd"
 def neutralise(value):
     """Text a spreadsheet could evaluate gets a leading ``'``, so it stays text.
 
-    Used for every text cell of every export, CSV and XLSX alike; numbers pass
-    through (a negative number is a number, not a formula).
+    For CSV, which has no way to say "this cell is text"; numbers pass through
+    (a negative number is a number, not a formula). XLSX says so in the cell
+    itself (``_Sheet``), so its cells show exactly what was typed.
     """
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
@@ -195,8 +196,9 @@ def actuals_csv(rows):
 
 
 class _Sheet:
-    """Appends rows to an openpyxl worksheet: text is neutralised and freed of
-    characters XML cannot hold, numbers stay numbers with a display format."""
+    """Appends rows to an openpyxl worksheet: text is freed of characters XML
+    cannot hold and written as a string cell, numbers stay numbers with a
+    display format."""
 
     def __init__(self, worksheet):
         self.worksheet = worksheet
@@ -210,11 +212,15 @@ class _Sheet:
             if value is None:
                 continue
             if isinstance(value, str):
-                value = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             target = self.worksheet.cell(row=self.row, column=column, value=value)
             if isinstance(value, str):
-                # Belt and braces: whatever the text, a string cell, never a formula.
+                # A string cell, never a formula, shown as typed. Text that
+                # looks like a formula also gets the quote-prefix style, as
+                # Excel gives a cell typed as '=1+2: editing it in the sheet
+                # keeps it text.
                 target.data_type = "s"
+                target.quotePrefix = value.startswith(FORMULA_TRIGGERS)
             if number_format:
                 target.number_format = number_format
             if bold:

@@ -2,10 +2,10 @@
 
 One normalisation policy everywhere: Unicode NFKC (full-width digits, the
 full-width comma, period and percent sign become their ASCII forms), then
-surrounding white space is stripped. After that only ASCII digits count as
-digits: NFKC leaves other scripts' digits (Arabic-Indic ``٢٠``) alone and the
-patterns below refuse them, so no input is read as a number the user did not
-see. A thousands separator is accepted only in its proper places (``1,200``,
+surrounding white space is stripped. Only ASCII and full-width digits are
+digits: any other numeric character (superscript ``²``, circled ``①``,
+fractions ``½``, Arabic-Indic ``٢``) is refused before NFKC could turn it into
+an ASCII digit, so no input is read as a number the user did not see. A thousands separator is accepted only in its proper places (``1,200``,
 ``12,000,000``); ``1_200``, ``1e9``, ``NaN`` and ``Infinity`` are refused.
 
 No Django here: errors carry a code, and the form layer turns the code into a
@@ -49,8 +49,19 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def _number_text(text: str) -> str:
+    """``normalise(text)``, refusing every numeric character that is not an
+    ASCII or full-width digit (NFKC would read ``²`` as 2 and ``①`` as 1)."""
+    for char in text:
+        if unicodedata.category(char).startswith("N") and not (
+            "0" <= char <= "9" or "０" <= char <= "９"
+        ):
+            raise ParseError("invalid")
+    return normalise(text)
+
+
 def _parse_integer(text: str, *, maximum: int) -> int | None:
-    value = normalise(text)
+    value = _number_text(text)
     if value == "":
         return None
     if value.startswith("-") or value.startswith("−"):
@@ -83,7 +94,7 @@ def parse_yen(text: str) -> int | None:
 
 def parse_rate(text: str) -> Decimal | None:
     """A percentage 0 < r <= 100 with at most 2 decimals (``1``, ``1 %``, ``２.５％``)."""
-    value = normalise(text)
+    value = _number_text(text)
     if value == "":
         return None
     if value.startswith("-") or value.startswith("−"):

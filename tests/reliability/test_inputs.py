@@ -167,9 +167,13 @@ CORPUS = [
     Text("nbsp-around", "\u00a020\u00a0", Ok(20), Ok(20), Ok(D(20))),
     Text("ideographic-space-around", "\u300020\u3000", Ok(20), Ok(20), Ok(D(20))),
     Text("leading-zeros", "00012", Ok(12), Ok(12), INV),
-    # NFKC reads a circled or superscript digit as the digit it shows.
-    Text("circled-digit", "①", Ok(1), Ok(1), Ok(D(1))),
-    Text("superscript-digit", "²", Ok(2), Ok(2), Ok(D(2))),
+    # Only ASCII and full-width digits are digits: NFKC would read a circled,
+    # superscript or fraction character as the digit it resembles.
+    Text("circled-digit", "①", INV, INV, INV),
+    Text("superscript-digit", "²", INV, INV, INV),
+    Text("superscript-in-number", "1²", INV, INV, INV),
+    Text("superscript-rate", "2²%", INV, INV, INV),
+    Text("vulgar-fraction", "½", INV, INV, INV),
     Text("percent-space", "50 %", INV, INV, Ok(D(50))),
     Text("fullwidth-percent", "５０％", INV, INV, Ok(D(50))),
     Text("ideographic-space-percent", "1\u3000%", INV, INV, Ok(D(1))),

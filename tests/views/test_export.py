@@ -334,26 +334,26 @@ def test_formula_injection_is_neutralised(marketer_client, account, year_2026):
         for cell in line:
             assert not cell.startswith(TRIGGERS)
 
+    # XLSX: the text exactly as typed, in a string cell with the quote-prefix
+    # style, never a formula.
     response = marketer_client.get(XLSX_URL)
     cell = workbook(response).active["A1"]
-    assert cell.value == "'=1+2" and cell.data_type == "s"
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=1+2", "s", True)
     assert "<f>" not in sheet_xml(response)
 
     response = marketer_client.get(f"/worksheets/{worksheet.pk}/export.xlsx")
     assert "<f>" not in sheet_xml(response)
     sheet = workbook(response).active
-    assert sheet["A1"].value == "'@SUM(A1)" and sheet["A1"].data_type == "s"
-    names = {
-        cell.value: cell
-        for cell in sheet["A"]
-        if isinstance(cell.value, str) and cell.value.startswith("'")
-    }
+    assert (sheet["A1"].value, sheet["A1"].data_type) == ("@SUM(A1)", "s")
+    assert sheet["A1"].quotePrefix
+    names = {cell.value: cell for cell in sheet["A"] if isinstance(cell.value, str)}
     for name in INJECTIONS:
-        assert names["'" + name].data_type == "s"
+        cell = names[name]
+        assert (cell.data_type, cell.quotePrefix) == ("s", True)
     for row in sheet.iter_rows():
         for cell in row:
-            if cell.data_type == "s":
-                assert not cell.value.startswith(TRIGGERS)
+            if isinstance(cell.value, str) and not cell.value.startswith(TRIGGERS):
+                assert not cell.quotePrefix
 
 
 def test_markup_is_exported_as_plain_text(marketer_client, account):
