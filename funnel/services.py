@@ -257,14 +257,35 @@ def _month_conflicts(fields, existing, expected):
 
 
 @transaction.atomic
-def actual_year_save(*, account, year: int, months, user, replace_missing: bool) -> int:
+def actual_year_save(
+    *,
+    account,
+    year: int,
+    months: Mapping[int, tuple[int | None, int | None]],
+    user,
+    replace_missing: bool,
+    expected: Mapping[int, tuple[int | None, int | None]] | None = None,
+) -> int:
     """Store a fiscal year's actuals (実績): {month: (CV数, 訪問数)}, all or none,
     every changed value recorded. With ``replace_missing`` (the actuals page)
     months not given are cleared; an import leaves them alone. Saving the same
-    values again changes nothing. Returns the values changed."""
+    values again changes nothing. Refused with SaveConflict when ``expected``
+    (the values the user loaded; None for 上書き保存 and for the CSV import,
+    which has its own preview) no longer matches what is stored. Returns the
+    values changed."""
     if replace_missing:
         months = {m: months.get(m, (None, None)) for m in range(1, 13)}
+    # Saves of an account's actuals wait for each other on the account's row,
+    # and read the months only then, in a query of their own (goal_year_save
+    # says why). NO KEY UPDATE: rows that refer to the account are still
+    # written meanwhile. Not the year's plan row, as for the targets: a first
+    # save would create it, and the actuals are no part of the review.
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).values_list(
+        "pk"
+    ).get()
     existing = _stored_months(MonthlyActual, account=account, year=year)
+    if expected is not None:
+        refuse_stale(_month_conflicts(ACTUAL_FIELDS, existing, expected), user=user)
     return _write_months(
         MonthlyActual,
         ChangeKind.ACTUAL,

@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from funnel.domain import actuals_csv
+from funnel.domain import actuals_csv, numbers
 from funnel.domain.grid import MONTHS
 from funnel.formatting import count_text
 from funnel.forms.fields import CountField
+from funnel.forms.grid import UNREADABLE_BASE
 
 
 class ActualYearForm(forms.Form):
@@ -45,6 +46,46 @@ class ActualYearForm(forms.Form):
             else (None, None)
             for m in MONTHS
         }
+
+    def base_text(self, name):
+        """The value a cell had when the page was loaded: posted back with the
+        form, so a save can tell whether someone else saved in between."""
+        if self.is_bound:
+            return self.data.get(f"base_{name}", "")
+        return self.initial[name]
+
+    def base_names(self, wanted=True):
+        """The names of the hidden base_* inputs a 保存 must carry (none when
+        not ``wanted``: 上書き保存 overwrites whatever is stored)."""
+        return [f"base_{name}" for name in self.fields] if wanted else []
+
+    def base_values(self):
+        """{month: (cv, visits)} as loaded, for ``services.actual_year_save``'s
+        ``expected``; None when unbound. A base this page did not write is
+        never equal to a stored value, so the save is refused as a conflict."""
+        if not self.is_bound:
+            return None
+        values = {}
+        for month in MONTHS:
+            try:
+                values[month] = (
+                    numbers.parse_count(self.base_text(f"actual_cv_{month}")),
+                    numbers.parse_count(self.base_text(f"actual_visits_{month}")),
+                )
+            except numbers.ParseError:
+                values[month] = (UNREADABLE_BASE, UNREADABLE_BASE)
+        return values
+
+    def completed_data(self):
+        """The posted data with each field (and base) it lacks as the page
+        shows it now: an incomplete post is shown again with what it carried,
+        and no cell that was never sent looks emptied, ready to be saved so."""
+        data = self.data.copy()
+        for name in self.fields:
+            for key in (name, f"base_{name}"):
+                if key not in data:
+                    data[key] = self.initial[name]
+        return data
 
 
 ACTUALS_COLUMN_NAMES = {

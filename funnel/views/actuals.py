@@ -1,7 +1,10 @@
 """目標 vs 実績: the year's actuals beside its targets, with achievement and pace."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -15,26 +18,31 @@ from funnel.domain.achievement import year_achievements, year_to_date
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ActualYearForm
+from funnel.forms.fields import sent_in_full
 from funnel.models import MAX_YEAR, MIN_YEAR
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals.html"
+logger = logging.getLogger(__name__)
 
 
 class ActualRow:
-    __slots__ = ("achievement", "cv_field", "visits_field")
+    __slots__ = ("achievement", "cv_base", "cv_field", "visits_base", "visits_field")
 
-    def __init__(self, *, achievement, cv_field, visits_field):
+    def __init__(self, *, achievement, cv_field, visits_field, cv_base, visits_base):
         self.achievement = achievement
         self.cv_field = cv_field
         self.visits_field = visits_field
+        # What the cells had when the page was loaded (hidden base_* inputs).
+        self.cv_base = cv_base
+        self.visits_base = visits_base
 
     @property
     def month(self):
         return self.achievement.month
 
 
-def _context(request, year, form, goals):
+def _context(request, year, form, goals, conflict=None):
     months = year_achievements(
         fiscal_months(year, request.account.fiscal_year_start_month),
         goals,
@@ -51,6 +59,8 @@ def _context(request, year, form, goals):
                 achievement=m,
                 cv_field=form[f"actual_cv_{m.month}"],
                 visits_field=form[f"actual_visits_{m.month}"],
+                cv_base=form.base_text(f"actual_cv_{m.month}"),
+                visits_base=form.base_text(f"actual_visits_{m.month}"),
             )
             for m in months
         ],
@@ -58,7 +68,12 @@ def _context(request, year, form, goals):
         "visits_to_date": year_to_date(months, field="visits"),
         "can_edit": request.membership.can_edit,
         "form": form,
+        "conflict": conflict,
     }
+
+
+# What the page's buttons send: 実績を保存, and 上書き保存 after a conflict.
+SAVE_ACTIONS = ("save", "overwrite")
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,27 +88,58 @@ def actuals_page(request, year):
         return TemplateResponse(request, TEMPLATE, _context(request, year, form, goals))
     if not request.membership.can_edit:
         raise PermissionDenied
+    return _actuals_post(request, year, goals, actuals)
+
+
+def _actuals_post(request, year, goals, actuals):
+    """保存 (refused if someone saved since the page was loaded) or 上書き保存
+    (the user chose to replace what was saved meanwhile). Only a complete form
+    writes: a field that was not sent is not a field that was emptied."""
+    action = request.POST.get("action")
     form = ActualYearForm(request.POST, actuals=actuals)
-    if form.is_valid():
-        changed = services.actual_year_save(
-            account=request.account,
-            year=year,
-            months=form.month_values(),
-            user=request.user,
-            replace_missing=True,
-        )
-        messages.success(
-            request,
-            _("%(label)sの実績を保存しました（%(count)d件の変更）。")
-            % {"label": year_label(request.account, year), "count": changed},
-        )
-        if not wants_fragment(request):
-            return redirect("funnel:goal-actuals", year=year)
-        form = ActualYearForm(
-            actuals=selectors.actuals_by_month(account=request.account, year=year)
-        )
-    else:
+    status, conflict = 200, None
+    if action not in SAVE_ACTIONS or not sent_in_full(
+        form, *form.base_names(action == "save")
+    ):
+        messages.error(request, notices.INCOMPLETE_FORM)
+        form = ActualYearForm(form.completed_data(), actuals=actuals)
+        status = 400
+    elif not form.is_valid():
         messages.error(request, notices.FORM_HAS_ERRORS)
+    else:
+        try:
+            changed = services.actual_year_save(
+                account=request.account,
+                year=year,
+                months=form.month_values(),
+                user=request.user,
+                replace_missing=True,
+                expected=form.base_values() if action == "save" else None,
+            )
+        except services.SaveConflict as refused:
+            messages.error(request, refused.message)
+            status, conflict = 409, refused
+        except DatabaseError:
+            logger.exception("saving the actuals of %s failed", year)
+            messages.error(request, notices.SAVE_FAILED)
+            status = 503
+        else:
+            messages.success(
+                request,
+                _("%(label)sの実績を保存しました（%(count)d件の変更）。")
+                % {"label": year_label(request.account, year), "count": changed},
+            )
+            if not wants_fragment(request):
+                return redirect("funnel:goal-actuals", year=year)
+            form = ActualYearForm(
+                actuals=selectors.actuals_by_month(account=request.account, year=year)
+            )
+    # The form again: refused, with the typed text and the base it was typed
+    # on; saved over htmx, as now stored.
     return page_or_fragment(
-        request, TEMPLATE, "actuals-form", _context(request, year, form, goals)
+        request,
+        TEMPLATE,
+        "actuals-form",
+        _context(request, year, form, goals, conflict),
+        status=status,
     )

@@ -3,8 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from funnel.models import MonthlyActual, MonthlyGoal
+from funnel.models import MonthlyActual, MonthlyGoal, Role
 from tests.browser.conftest import sign_in
+from tests.conftest import make_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,3 +60,42 @@ def test_marketer_enters_actuals_and_sees_achievement(page, account, marketer, m
     manager_page.goto(f"/goals/{PAST}/actuals/")
     expect(manager_page.get_by_label("1月 実績CV数", exact=True)).to_have_count(0)
     manager_page.close()
+
+
+def test_a_save_from_a_stale_page_offers_overwrite_and_enter_never_takes_it(
+    page, account, marketer
+):
+    make_member("marketer2", account, Role.MARKETER)
+    MonthlyActual.objects.create(
+        account=account, year=PAST, month=1, cv_count=20, visits=2000
+    )
+    sign_in(page, "marketer")
+    page.goto(f"/goals/{PAST}/actuals/")
+    other = page.context.browser.new_page(base_url=page.url.split("/goals/")[0])
+    sign_in(other, "marketer2")
+    other.goto(f"/goals/{PAST}/actuals/")
+    other.get_by_label("1月 実績CV数", exact=True).fill("24")
+    other.get_by_role("button", name="実績を保存").click()
+    expect(other.get_by_text("実績を保存しました")).to_be_visible()
+    other.close()
+
+    cv = page.get_by_label("1月 実績CV数", exact=True)
+    cv.fill("30")
+    page.get_by_role("button", name="実績を保存").click()
+    conflict = page.locator("#conflict")
+    expect(conflict).to_contain_text("1月 実績CV数: 20 → 24")
+    expect(conflict).to_contain_text("marketer2")
+    expect(cv).to_have_value("30")  # what was typed stays
+
+    # Enter in a field saves, and the save is refused again: it never overwrites.
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_label("2月 実績CV数", exact=True).press("Enter")
+    assert answer.value.status == 409
+    assert "action=save" in answer.value.request.post_data
+    expect(page.locator("#conflict")).to_be_visible()
+    assert MonthlyActual.objects.get(month=1).cv_count == 24
+
+    page.get_by_role("button", name="自分の入力で上書き保存").click()
+    expect(page.get_by_text("実績を保存しました")).to_be_visible()
+    expect(page.locator("#conflict")).to_have_count(0)
+    assert MonthlyActual.objects.get(month=1).cv_count == 30

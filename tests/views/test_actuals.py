@@ -19,8 +19,20 @@ pytestmark = pytest.mark.django_db
 PAST = 2025  # every month has passed: statuses do not depend on today
 
 
-def actual_post(**months):
-    data = {}
+def loaded_form(client, year=PAST):
+    """The actuals form as the browser has it: every input and hidden base value."""
+    html = client.get(f"/goals/{year}/actuals/").content.decode()
+    return dict(
+        re.findall(
+            r'<input type="(?:text|hidden)" name="([^"]+)"[^>]*?value="([^"]*)"', html
+        )
+    )
+
+
+def actual_post(client, year=PAST, **months):
+    """実績を保存 from the page as it loads now, every month typed over:
+    ``m1=("25", "2,100")``, and the months not given emptied."""
+    data = loaded_form(client, year) | {"action": "save"}
     for month in range(1, 13):
         cv, visits = months.get(f"m{month}", ("", ""))
         data[f"actual_cv_{month}"] = cv
@@ -82,7 +94,7 @@ def test_saving_actuals_records_history_and_is_idempotent(
     marketer_client, marketer, account
 ):
     response = marketer_client.post(
-        f"/goals/{PAST}/actuals/", actual_post(m1=("２５", "2,100"))
+        f"/goals/{PAST}/actuals/", actual_post(marketer_client, m1=("２５", "2,100"))
     )
     assert response.status_code == 302
     assert stored_actuals(account) == {1: (25, 2100)}
@@ -91,10 +103,12 @@ def test_saving_actuals_records_history_and_is_idempotent(
         (1, "実績CV数", "25", marketer.pk),
         (1, "実績訪問数", "2100", marketer.pk),
     }
-    marketer_client.post(f"/goals/{PAST}/actuals/", actual_post(m1=("25", "2100")))
+    marketer_client.post(
+        f"/goals/{PAST}/actuals/", actual_post(marketer_client, m1=("25", "2100"))
+    )
     assert records.count() == 2
     # Emptying a month clears it.
-    marketer_client.post(f"/goals/{PAST}/actuals/", actual_post())
+    marketer_client.post(f"/goals/{PAST}/actuals/", actual_post(marketer_client))
     assert stored_actuals(account) == {}
 
 
@@ -104,7 +118,8 @@ def test_bad_actuals_are_refused_with_the_text_kept(marketer_client, account, ba
         account=account, year=PAST, month=2, cv_count=3, visits=300
     )
     response = marketer_client.post(
-        f"/goals/{PAST}/actuals/", actual_post(m1=("10", bad), m2=("4", "400"))
+        f"/goals/{PAST}/actuals/",
+        actual_post(marketer_client, m1=("10", bad), m2=("4", "400")),
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -121,7 +136,7 @@ def test_manager_reads_actuals_but_cannot_save(manager_client, account, targets)
     assert 'aria-label="1月 実績CV数"' not in html and ">25<" in html
     assert (
         manager_client.post(
-            f"/goals/{PAST}/actuals/", actual_post(m1=("1", "1"))
+            f"/goals/{PAST}/actuals/", actual_post(manager_client, m1=("1", "1"))
         ).status_code
         == 403
     )
@@ -135,14 +150,16 @@ def test_actuals_are_per_account(outsider_client, account):
     assert (
         "7,777" not in outsider_client.get(f"/goals/{PAST}/actuals/").content.decode()
     )
-    outsider_client.post(f"/goals/{PAST}/actuals/", actual_post(m1=("1", "1")))
+    outsider_client.post(
+        f"/goals/{PAST}/actuals/", actual_post(outsider_client, m1=("1", "1"))
+    )
     assert stored_actuals(account) == {1: (777, 7777)}
 
 
 def test_htmx_save_answers_with_the_form(marketer_client, account):
     response = marketer_client.post(
         f"/goals/{PAST}/actuals/",
-        actual_post(m3=("7", "700")),
+        actual_post(marketer_client, m3=("7", "700")),
         headers={"HX-Request": "true"},
     )
     html = response.content.decode()

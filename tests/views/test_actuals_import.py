@@ -545,4 +545,5 @@ def test_query_counts_do_not_grow_with_the_file(marketer_client, account):
     MonthlyActual.objects.all().delete()
     twelve = confirm_file(range(1, 13))
     assert one == twelve
-    assert twelve <= 12
+    # 13: the save waits on the account's row before it reads the months.
+    assert twelve <= 13
