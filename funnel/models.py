@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -462,3 +463,43 @@ class MonthlyActual(AccountMonth):
 
     def __str__(self):
         return f"{self.account} {self.year}-{self.month:02d} 実績"
+
+
+class Invitation(models.Model):
+    """An account admin's invitation to a username, waiting for its owner to
+    accept or decline. Keyed by the name as typed (normalised), never by a
+    user: creating one reads nothing about whether such a user exists, so the
+    answer cannot tell an admin of one company who has signed up at another.
+    Until it is accepted the invitee sees nothing of the account."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="invitations"
+    )
+    username = models.CharField(_("ユーザー名"), max_length=150)
+    role = models.PositiveSmallIntegerField(
+        _("役割"), choices=Role.choices, default=Role.MARKETER
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("招待日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("招待")
+        verbose_name_plural = _("招待")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Names are matched without regard to case, as the members form
+            # refuses a new user whose name differs from another's only in
+            # case. Leading with the name, it is also the index the invitee's
+            # own lookup (selectors.invitations_for) uses.
+            models.UniqueConstraint(
+                Upper("username"), "account", name="invitation_unique_username"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.username} → {self.account} ({self.get_role_display()})"

@@ -7,6 +7,7 @@ from funnel.models import (
     ChangeKind,
     ChangeRecord,
     GoalYearPlan,
+    Invitation,
     Membership,
     MonthlyActual,
     MonthlyGoal,
@@ -47,6 +48,27 @@ def member_list(*, account):
         Membership.objects.filter(account=account)
         .select_related("user")
         .order_by("role", "user__username")
+    )
+
+
+def invitation_list(*, account):
+    """The account's invitations still waiting for an answer, oldest first."""
+    return list(
+        Invitation.objects.filter(account=account)
+        .select_related("invited_by")
+        .order_by("created_at", "id")
+    )
+
+
+def invitations_for(*, user):
+    """The invitations waiting for this user's answer, from accounts that are
+    in use: matched by name (see Invitation), and only ever the user's own."""
+    return (
+        Invitation.objects.filter(
+            username__iexact=user.get_username(), account__is_active=True
+        )
+        .select_related("account", "invited_by")
+        .order_by("created_at", "id")
     )
 
 

@@ -506,7 +506,8 @@ from django.core.exceptions import ValidationError  # noqa: E402
 from django.db import IntegrityError  # noqa: E402
 from django.db.models import Q  # noqa: E402
 
-from funnel.models import Account, Membership  # noqa: E402
+from funnel.formatting import year_label  # noqa: E402
+from funnel.models import Account, Invitation, Membership  # noqa: E402
 
 
 # Membership and settings changes have no ChangeRecord kind (the history is
@@ -544,19 +545,19 @@ def _full_clean(instance, **kwargs):
         ) from None
 
 
-def _username_taken(username):
+def _already_member(username):
     return FieldRefused(
-        _(
-            "ユーザー名「%(username)s」は既に使われています。そのユーザーを追加する場合は「既存のユーザーを追加する」を選んでください。"
-        )
+        _("「%(username)s」は既にこのアカウントのメンバーです。")
         % {"username": username},
         field="username",
     )
 
 
-def _already_member(username):
+def _already_invited(username):
     return FieldRefused(
-        _("「%(username)s」は既にこのアカウントのメンバーです。")
+        _(
+            "「%(username)s」は既に招待しています。役割を変える場合は、招待を取り消してから招待し直してください。"
+        )
         % {"username": username},
         field="username",
     )
@@ -569,20 +570,27 @@ def _check_role(role):
 
 @transaction.atomic
 def member_add(*, account, username: str, role: int, create: bool, acting_user):
-    """Add a member to the account with a role.
+    """Add someone to the account with a role.
 
-    ``create``: a new user, made without a usable password (they choose one
-    through the set-password link the admin hands them). Otherwise the user
-    who already has this username. Returns the new Membership.
+    ``create`` with a name nobody uses: a new user, made without a usable
+    password (they choose one through the set-password link the admin hands
+    them), and their Membership is returned. Otherwise (an existing user's
+    name, or a name taken already) an Invitation is returned: the answer is
+    the same whether or not the name belongs to anyone, so this form cannot
+    be used to find out who has signed up elsewhere. The members of this
+    account, and its pending invitations, are its own: those are refused
+    by name.
     """
     user_model = get_user_model()
     _check_role(role)
     username = user_model.normalize_username(username.strip())
-    if create:
-        # Usernames are case-sensitive to Django; "Tanaka" beside "tanaka" would
-        # only confuse the people signing in.
-        if user_model.objects.filter(username__iexact=username).exists():
-            raise _username_taken(username)
+    # Usernames are case-sensitive to Django; "Tanaka" beside "tanaka" would
+    # only confuse the people signing in, so names compare without case here.
+    if Membership.objects.filter(
+        account=account, user__username__iexact=username
+    ).exists():
+        raise _already_member(username)
+    if create and not user_model.objects.filter(username__iexact=username).exists():
         user = user_model(username=username)
         user.set_unusable_password()
         _full_clean(user, exclude=["password"], validate_unique=False)
@@ -590,42 +598,126 @@ def member_add(*, account, username: str, role: int, create: bool, acting_user):
             with transaction.atomic():
                 user.save()
         except IntegrityError:
-            # Created by someone else between the check and the save.
-            raise _username_taken(username) from None
-    else:
-        try:
-            user = user_model.objects.get(username=username)
-        except user_model.DoesNotExist:
-            raise FieldRefused(
-                _(
-                    "ユーザー名「%(username)s」のユーザーは見つかりません。新しく作る場合は「新しいユーザーを作成する」を選んでください。"
-                )
-                % {"username": username},
-                field="username",
-            ) from None
-        if Membership.objects.filter(account=account, user=user).exists():
-            raise _already_member(username)
-    membership = Membership(account=account, user=user, role=role)
+            # Created by someone else between the check and the save: then
+            # the name is taken, and is invited like any other taken name.
+            pass
+        else:
+            membership = Membership(account=account, user=user, role=role)
+            membership.save()
+            _account_record(
+                account,
+                subject=user.get_username(),
+                field=_("メンバー追加"),
+                before=None,
+                after=Role(role).label,
+                user=acting_user,
+            )
+            return membership
+    return member_invite(
+        account=account, username=username, role=role, acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def member_invite(*, account, username: str, role: int, acting_user):
+    """Invite the user named ``username`` (normalised already) to the account:
+    nothing is read about whether that user exists. They become a member when
+    they accept (invitation_accept)."""
+    _check_role(role)
+    if Invitation.objects.filter(account=account, username__iexact=username).exists():
+        raise _already_invited(username)
+    invitation = Invitation(
+        account=account, username=username, role=role, invited_by=acting_user
+    )
     _full_clean(
-        membership,
-        exclude=["account", "user"],
+        invitation,
+        exclude=["account", "invited_by"],
         validate_unique=False,
         validate_constraints=False,
     )
     try:
         with transaction.atomic():
-            membership.save()
+            invitation.save()
     except IntegrityError:
-        raise _already_member(username) from None
+        # The same name invited by another admin at the same moment.
+        raise _already_invited(username) from None
     _account_record(
         account,
-        subject=user.get_username(),
-        field=_("メンバー追加"),
+        subject=username,
+        field=_("招待"),
         before=None,
         after=Role(role).label,
         user=acting_user,
     )
+    return invitation
+
+
+@transaction.atomic
+def invitation_cancel(*, account, invitation, acting_user):
+    """The admin takes back an invitation not yet answered."""
+    deleted, _rows = Invitation.objects.filter(
+        pk=invitation.pk, account=account
+    ).delete()
+    if not deleted:
+        raise ServiceError(
+            _("この招待はすでにありません（承諾・辞退・取り消し済み）。")
+        )
+    _account_record(
+        account,
+        subject=invitation.username,
+        field=_("招待の取り消し"),
+        before=Role(invitation.role).label,
+        after=None,
+        user=acting_user,
+    )
+
+
+def _own_invitation(*, invitation, user):
+    """The invitation, locked, if it is still there and still the user's."""
+    current = (
+        Invitation.objects.select_for_update()
+        .filter(
+            pk=invitation.pk,
+            username__iexact=user.get_username(),
+            account__is_active=True,
+        )
+        .first()
+    )
+    if current is None:
+        raise ServiceError(
+            _("この招待はすでにありません（取り消されたか、回答済みです）。")
+        )
+    return current
+
+
+@transaction.atomic
+def invitation_accept(*, invitation, user):
+    """The invited user joins the account with the role they were invited
+    to; the invitation is used up. Recorded in the account's history as the
+    user's own act. Returns the Membership."""
+    current = _own_invitation(invitation=invitation, user=user)
+    membership, created = Membership.objects.get_or_create(
+        account_id=current.account_id, user=user, defaults={"role": current.role}
+    )
+    current.delete()
+    if created:
+        _account_record(
+            current.account,
+            subject=user.get_username(),
+            field=_("メンバー追加（招待を承諾）"),
+            before=None,
+            after=Role(current.role).label,
+            user=user,
+        )
     return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation, user):
+    """The invited user says no: the invitation is gone and nothing is
+    recorded, neither in the inviting account's history nor anywhere else the
+    inviter or the user's own company could read it."""
+    _own_invitation(invitation=invitation, user=user).delete()
 
 
 def _lock_for_admin_check(*, account, membership):
@@ -640,16 +732,67 @@ def _lock_for_admin_check(*, account, membership):
     )
     current = next((row for row in rows if row.pk == membership.pk), None)
     if current is None:
-        raise ServiceError(_("このメンバーはすでにこのアカウントにいません。"))
+        raise MemberGone(
+            _(
+                "「%(username)s」はすでにこのアカウントのメンバーではありません（ほかの管理者が外しました）。"
+            )
+            % {"username": membership.user.get_username()}
+        )
     return current, sum(1 for row in rows if row.role == Role.ADMIN)
 
 
+class MemberGone(ServiceError):
+    """The membership was removed after the page was loaded."""
+
+
+def _account_stale(account, label, loaded, stored, *, subject=None):
+    """stale_value for a value of the account's own (a role, a setting): who
+    stored it and when come from its latest ChangeRecord (None, None when it
+    has none), read only when the value is stale."""
+    if loaded == stored:
+        return None
+    records = ChangeRecord.objects.filter(
+        account=account, kind=ChangeKind.ACCOUNT, field=str(label)
+    )
+    if subject is not None:
+        records = records.filter(subject=str(subject)[:100])
+    by, at = records.order_by("-created_at", "-id").values_list(
+        "user_id", "created_at"
+    ).first() or (None, None)
+    return stale_value(label, loaded, stored, by=by, at=at)
+
+
+def _role_text(role):
+    """A role as the conflict shows it; a loaded value that is not a role
+    (not one this app wrote) as it came, so it never equals a stored one."""
+    return Role(role).label if role in Role.values else str(role)
+
+
 @transaction.atomic
-def member_role_change(*, account, membership, role: int, acting_user):
+def member_role_change(
+    *, account, membership, role: int, acting_user, expected: int | None = None
+):
     """Give a member another role. The account's last admin keeps the role:
-    without one, nobody could manage the members again."""
+    without one, nobody could manage the members again. Refused with
+    SaveConflict when ``expected`` (the role the admin loaded; None for
+    上書き保存) is no longer the stored one, and with MemberGone when the
+    member has been removed meanwhile."""
     _check_role(role)
     current, admins = _lock_for_admin_check(account=account, membership=membership)
+    if expected is not None:
+        username = membership.user.get_username()
+        refuse_stale(
+            [
+                _account_stale(
+                    account,
+                    _("役割"),
+                    _role_text(expected),
+                    _role_text(current.role),
+                    subject=username,
+                )
+            ],
+            user=acting_user,
+        )
     if current.role == role:
         return current
     if current.role == Role.ADMIN and admins <= 1:
@@ -694,12 +837,77 @@ def member_remove(*, account, membership, acting_user):
     )
 
 
+def _start_month_text(month):
+    return month_label(month) if month in range(1, 13) else str(month)
+
+
+def _start_month_locked(account, plans):
+    """Why the fiscal year cannot start in another month: the years that a
+    manager has before them or has approved."""
+    years = "、".join(
+        _("%(year)s（%(status)s）")
+        % {"year": year_label(account, plan.year), "status": plan.get_status_display()}
+        for plan in plans
+    )
+    return FieldRefused(
+        _(
+            "%(years)sの目標が提出済みまたは承認済みのため、年度の開始月は変更できません。開始月を変えると各年度に入る月が変わり、提出・承認された内容と違ってしまいます。先にこれらの年を差し戻すか取り下げてから変更してください。"
+        )
+        % {"years": years},
+        field="fiscal_year_start_month",
+    )
+
+
 @transaction.atomic
 def account_settings_save(
-    *, account, name: str, fiscal_year_start_month: int, acting_user
+    *,
+    account,
+    name: str,
+    fiscal_year_start_month: int,
+    acting_user,
+    expected: Mapping[str, object] | None = None,
 ):
-    """Rename the account and set the month its fiscal year starts."""
+    """Rename the account and set the month its fiscal year starts, both or
+    neither.
+
+    Refused with SaveConflict when ``expected`` (the ``name`` and
+    ``fiscal_year_start_month`` the admin loaded; None for 上書き保存) is no
+    longer what is stored. A new start month is refused (FieldRefused on that
+    field) while any year is submitted or approved: months are stored by
+    calendar month and plans by fiscal year, so another start month would
+    regroup the months under a review or an approval nobody gave them
+    (docs/domain.md). Draft and returned years simply regroup.
+    """
     locked = Account.objects.select_for_update().get(pk=account.pk)
+    if expected is not None:
+        refuse_stale(
+            [
+                _account_stale(
+                    locked, _("アカウント名"), str(expected["name"]), locked.name
+                ),
+                _account_stale(
+                    locked,
+                    _("年度の開始月"),
+                    _start_month_text(expected["fiscal_year_start_month"]),
+                    _start_month_text(locked.fiscal_year_start_month),
+                ),
+            ],
+            user=acting_user,
+        )
+    if fiscal_year_start_month != locked.fiscal_year_start_month:
+        # Every plan row locked, whatever its status, so none is submitted
+        # or approved while its months regroup (plan_transition locks the
+        # row it moves). Only a year submitted before it ever had a row
+        # inserts one this cannot hold back, within this short transaction.
+        plans = [
+            plan
+            for plan in GoalYearPlan.objects.select_for_update()
+            .filter(account=locked)
+            .order_by("year")
+            if plan.status in (PlanStatus.SUBMITTED, PlanStatus.APPROVED)
+        ]
+        if plans:
+            raise _start_month_locked(locked, plans)
     before = {"name": locked.name, "start": locked.fiscal_year_start_month}
     locked.name = name
     locked.fiscal_year_start_month = fiscal_year_start_month

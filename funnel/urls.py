@@ -21,6 +21,25 @@ class YearConverter:
 
 register_converter(YearConverter, "year")
 
+
+class IdConverter:
+    """A row's id, 1 to 2**63 - 1 (a BigAutoField's range): a larger one is a
+    404 before a view runs, whatever the method, on every database."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value):
+        pk = int(value)
+        if not 1 <= pk < 2**63:
+            raise ValueError(pk)
+        return pk
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
 app_name = "funnel"
 
 urlpatterns = [
@@ -41,28 +60,28 @@ urlpatterns = [
 urlpatterns += [
     path("worksheets/", worksheets.worksheet_list, name="worksheet-list"),
     path("worksheets/new/", worksheets.worksheet_new, name="worksheet-new"),
-    path("worksheets/<int:pk>/", worksheets.worksheet_detail, name="worksheet-detail"),
+    path("worksheets/<id:pk>/", worksheets.worksheet_detail, name="worksheet-detail"),
     path(
-        "worksheets/<int:pk>/duplicate/",
+        "worksheets/<id:pk>/duplicate/",
         worksheets.worksheet_duplicate,
         name="worksheet-duplicate",
     ),
     path(
-        "worksheets/<int:pk>/delete/",
+        "worksheets/<id:pk>/delete/",
         worksheets.worksheet_delete,
         name="worksheet-delete",
     ),
     path(
-        "worksheets/<int:pk>/print/", worksheets.worksheet_print, name="worksheet-print"
+        "worksheets/<id:pk>/print/", worksheets.worksheet_print, name="worksheet-print"
     ),
     path(
-        "worksheets/<int:pk>/apply/", worksheets.worksheet_apply, name="worksheet-apply"
+        "worksheets/<id:pk>/apply/", worksheets.worksheet_apply, name="worksheet-apply"
     ),
 ]
 
 urlpatterns += [
     path(
-        "worksheets/<int:pk>/history/",
+        "worksheets/<id:pk>/history/",
         worksheets.worksheet_history,
         name="worksheet-history",
     ),
@@ -79,7 +98,7 @@ urlpatterns += [
         name="goal-export-xlsx",
     ),
     path(
-        "worksheets/<int:pk>/export.xlsx",
+        "worksheets/<id:pk>/export.xlsx",
         export.worksheet_export_xlsx,
         name="worksheet-export-xlsx",
     ),
@@ -89,17 +108,34 @@ urlpatterns += [
 urlpatterns += [
     path("account/members/", account.members, name="account-members"),
     path(
-        "account/members/<int:pk>/role/",
+        "account/members/<id:pk>/role/",
         account.member_role,
         name="account-member-role",
     ),
     path(
-        "account/members/<int:pk>/remove/",
+        "account/members/<id:pk>/remove/",
         account.member_remove,
         name="account-member-remove",
     ),
     path("account/settings/", account.settings_view, name="account-settings"),
+    path(
+        "account/invitations/<id:pk>/cancel/",
+        account.invitation_cancel,
+        name="account-invitation-cancel",
+    ),
     path("account/switch/", account.switch, name="account-switch"),
+    # The signed-in user's own invitations, from any account.
+    path("invitations/", account.invitations, name="invitations"),
+    path(
+        "invitations/<id:pk>/accept/",
+        account.invitation_accept,
+        name="invitation-accept",
+    ),
+    path(
+        "invitations/<id:pk>/decline/",
+        account.invitation_decline,
+        name="invitation-decline",
+    ),
 ]
 
 # Actuals (実績) and achievement
@@ -121,7 +157,7 @@ urlpatterns += [
         name="goal-actuals-import-confirm",
     ),
     path(
-        "worksheets/<int:pk>/actuals/",
+        "worksheets/<id:pk>/actuals/",
         worksheets.worksheet_actuals,
         name="worksheet-actuals",
     ),

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from funnel.models import (
     Account,
+    Invitation,
     Membership,
     MonthlyGoal,
     Role,
@@ -82,12 +83,25 @@ def world(db):
     WorksheetChannel.objects.create(
         worksheet=worksheet, position=1, name="広告", meetings=10, meeting_rate=10
     )
+    # Invitations waiting: B's admin has invited A's marketer (theirs to
+    # answer), and A's admin a name nobody has yet (A's to cancel).
+    invitation = Invitation.objects.create(
+        account=b,
+        username="marketer",
+        role=Role.MANAGER,
+        invited_by=users["other_admin"],
+    )
+    account_invitation = Invitation.objects.create(
+        account=a, username="newcomer", role=Role.MARKETER, invited_by=users["admin"]
+    )
     return {
         "account": a,
         "users": users,
         "year": 2026,
         "worksheet": worksheet.pk,
         "membership": Membership.objects.get(user=users["marketer"]).pk,
+        "invitation": invitation.pk,
+        "account_invitation": account_invitation.pk,
     }
 
 

@@ -4,8 +4,11 @@ request is refused.
 
 Visitors: anonymous; the marketer, manager and admin of account A (whose
 objects the URLs name); a marketer and an admin of account B; and a member
-of a deactivated account. Statuses: 200, 302 (a redirect the request earned),
-LOGIN (302 to sign-in, or HX-Redirect for htmx), 403, 404, 405.
+of a deactivated account. Invitations are per user, not per account: the
+marketer of A has one from B (theirs alone to accept or decline), and A has
+one waiting for a name nobody has (its admin's to cancel). Statuses: 200,
+302 (a redirect the request earned), LOGIN (302 to sign-in, or HX-Redirect
+for htmx), 403, 404, 405.
 
 The live recomputes are calculators: numbers in, numbers out, nothing of any
 account read or written, no session; every visitor gets the same answer, and
@@ -27,6 +30,7 @@ from funnel.models import (
     Account,
     ChangeRecord,
     GoalYearPlan,
+    Invitation,
     Membership,
     MonthlyActual,
     MonthlyGoal,
@@ -93,7 +97,9 @@ GRID_POST = {"action": "save", "cv_count_1": "20", "cv_rate_1": "1"}
 
 @dataclass
 class Case:
-    path: str  # formatted with {year}, {worksheet}, {membership}, {account}
+    # formatted with {year}, {worksheet}, {membership}, {account}, {invitation}
+    # (B's, to A's marketer) and {account_invitation} (A's)
+    path: str
     get: dict
     post: dict
     post_data: dict = field(default_factory=dict)
@@ -214,34 +220,60 @@ MATRIX = {
     "funnel:worksheet-export-xlsx": Case(
         "/worksheets/{worksheet}/export.xlsx", OBJECT_READ, NOT_ALLOWED_SIGNED_IN
     ),
+    # An invitation, the same answer whether or not the name is anyone's.
     "funnel:account-members": Case(
         "/account/members/",
         ADMIN_READ,
-        statuses(LOGIN, 403, 403, 200, 403, 200, 403),
+        statuses(LOGIN, 403, 403, 302, 403, 302, 403),
         {"mode": "existing", "username": "nobody-here", "role": "200"},
     ),
     "funnel:account-member-role": Case(
         "/account/members/{membership}/role/",
         NOT_ALLOWED_SIGNED_IN,
         ADMIN_OBJECT_WRITE,
-        {"role": str(Role.MANAGER.value)},
+        {"role": str(Role.MANAGER.value), "base_role": str(Role.MARKETER.value)},
     ),
     "funnel:account-member-remove": Case(
         "/account/members/{membership}/remove/",
         NOT_ALLOWED_SIGNED_IN,
         ADMIN_OBJECT_WRITE,
+        {"confirm": "1"},
     ),
+    "funnel:account-invitation-cancel": Case(
+        "/account/invitations/{account_invitation}/cancel/",
+        NOT_ALLOWED_SIGNED_IN,
+        ADMIN_OBJECT_WRITE,
+    ),
+    # 上書き保存: each admin saves over their own account's settings, which
+    # a normal save would compare with what its page showed.
     "funnel:account-settings": Case(
         "/account/settings/",
         ADMIN_READ,
         statuses(LOGIN, 403, 403, 302, 403, 302, 403),
-        {"name": "新しい名前", "fiscal_year_start_month": "4"},
+        {"action": "overwrite", "name": "新しい名前", "fiscal_year_start_month": "4"},
     ),
     "funnel:account-switch": Case(
         "/account/switch/",
         MEMBER_READ,
         statuses(LOGIN, 302, 302, 302, 404, 404, 403),
         {"account": "{account}"},
+    ),
+    # The signed-in user's own invitations: any of them may look (and finds
+    # only theirs); only the invited marketer may answer B's invitation.
+    "funnel:invitations": Case(
+        "/invitations/",
+        statuses(LOGIN, 200, 200, 200, 200, 200, 200),
+        NOT_ALLOWED_SIGNED_IN,
+    ),
+    "funnel:invitation-accept": Case(
+        "/invitations/{invitation}/accept/",
+        NOT_ALLOWED_SIGNED_IN,
+        statuses(LOGIN, 302, 404, 404, 404, 404, 404),
+    ),
+    "funnel:invitation-decline": Case(
+        "/invitations/{invitation}/decline/",
+        NOT_ALLOWED_SIGNED_IN,
+        statuses(LOGIN, 302, 404, 404, 404, 404, 404),
     ),
 }
 
@@ -285,6 +317,7 @@ def snapshot():
         GoalYearPlan,
         PlanEvent,
         ChangeRecord,
+        Invitation,
     )
     rows = {
         model.__name__: sorted(model.objects.values_list(), key=repr)
@@ -308,6 +341,7 @@ def account_a_snapshot(account):
             key=repr,
         ),
         sorted(GoalYearPlan.objects.filter(account=account).values_list(), key=repr),
+        sorted(Invitation.objects.filter(account=account).values_list(), key=repr),
     )
 
 
@@ -317,6 +351,8 @@ def _fill(value, world):
         worksheet=world["worksheet"],
         membership=world["membership"],
         account=world["account"].pk,
+        invitation=world["invitation"],
+        account_invitation=world["account_invitation"],
     )
 
 
@@ -427,7 +463,14 @@ def test_posted_account_status_and_version_fields_are_ignored(world):
     admin.force_login(world["users"]["admin"])
     admin.post(
         "/account/settings/",
-        {"name": "A社", "fiscal_year_start_month": "1", "is_active": "", "id": b.pk}
+        {
+            "name": "A社",
+            "fiscal_year_start_month": "1",
+            "base_name": "A社",
+            "base_fiscal_year_start_month": "1",
+            "is_active": "",
+            "id": b.pk,
+        }
         | smuggled,
     )
     b.refresh_from_db()

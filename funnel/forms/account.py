@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from funnel import notices
+from funnel import notices, selectors
 from funnel.domain.grid import MONTHS
 from funnel.formatting import month_label
 from funnel.models import PlanAction, Role
@@ -13,13 +13,15 @@ from funnel.models import PlanAction, Role
 
 class SignInForm(AuthenticationForm):
     """Django's sign-in form; a user whose every account is deactivated cannot
-    sign in (site operators, Django staff, still can)."""
+    sign in (site operators, Django staff, still can), unless an account in
+    use has invited them: they sign in to answer it."""
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if (
             not user.is_staff
             and not user.memberships.filter(account__is_active=True).exists()
+            and not selectors.invitations_for(user=user).exists()
         ):
             raise forms.ValidationError(
                 _(
@@ -44,10 +46,50 @@ ROLE_MESSAGES = {
     "invalid_choice": notices.ROLE_NOT_LISTED,
 }
 
+INCOMPLETE = _(
+    "送信された内容がそろっていないため、何も変更していません。ページを読み込み直してから、もう一度操作してください。"
+)
 
-class MemberAddForm(forms.Form):
+
+class CompleteForm(forms.Form):
+    """A form that writes only when every one of its fields was posted.
+
+    A request that lacks one (an empty body, JSON, text/plain, a page from an
+    older version, a hand-made request) must not be read as "this field was
+    emptied" and change something: the view answers 400 with the form again.
+    Whether a field was posted is its widget's to say (a checkbox never is
+    missing: unchecked is not sent)."""
+
+    #: Fields a 上書き保存 (action=overwrite) need not carry: the values the
+    #: page was loaded with, which only a normal save compares.
+    base_field_names = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.base_field_names:
+            # Any text is what the page was loaded with; one this app never
+            # writes is refused as a conflict (it equals no stored value),
+            # never as an error in a field nobody can see.
+            self.fields[name].validators = []
+
+    def missing_fields(self, *, overwrite=False):
+        return [
+            name
+            for name, field in self.fields.items()
+            if not (overwrite and name in self.base_field_names)
+            and field.widget.value_omitted_from_data(
+                self.data, self.files, self.add_prefix(name)
+            )
+        ]
+
+    def is_complete(self, *, overwrite=False):
+        return self.is_bound and not self.missing_fields(overwrite=overwrite)
+
+
+class MemberAddForm(CompleteForm):
     """Add a member: a new user (who sets a password through a one-time link)
-    or a user who already exists, found by username."""
+    or, by username, someone who already has one: they are invited and join
+    when they accept."""
 
     NEW, EXISTING = "new", "existing"
 
@@ -94,12 +136,44 @@ class MemberAddForm(forms.Form):
         return self.cleaned_data.get("mode") == self.NEW
 
 
-class MemberRoleForm(forms.Form):
-    role = forms.TypedChoiceField(label=_("役割"), choices=Role.choices, coerce=int)
+def _loaded_int(text, allowed):
+    """A base_ value as this app wrote it (an int among ``allowed``); any other
+    text as it came, which never equals a stored value: a conflict."""
+    try:
+        value = int(text)
+    except ValueError:
+        return text
+    return value if value in allowed and str(value) == text else text
 
-    def __init__(self, *args, **kwargs):
+
+class MemberRoleForm(CompleteForm):
+    """A member's role, with the role the page showed (base_role), so a save
+    can tell whether another admin changed it meanwhile."""
+
+    role = forms.TypedChoiceField(label=_("役割"), choices=Role.choices, coerce=int)
+    base_role = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    base_field_names = ("base_role",)
+
+    def __init__(self, *args, membership=None, **kwargs):
+        if membership is not None:
+            # One form per row of the members page, with ids of its own.
+            kwargs.setdefault(
+                "initial", {"role": membership.role, "base_role": membership.role}
+            )
+            kwargs.setdefault("auto_id", f"role-{membership.pk}-%s")
         super().__init__(*args, **kwargs)
+        self.membership = membership
         self.fields["role"].error_messages.update(ROLE_MESSAGES)
+
+    def loaded_role(self):
+        """The role the page was loaded with (see _loaded_int)."""
+        return _loaded_int(self.data.get("base_role", ""), Role.values)
+
+
+class MemberRemoveForm(CompleteForm):
+    """The confirmation inside 削除: a post without it removes nobody."""
+
+    confirm = forms.CharField(widget=forms.HiddenInput, initial="1")
 
 
 def _month_choices():
@@ -107,7 +181,7 @@ def _month_choices():
     return [(month, month_label(month)) for month in MONTHS]
 
 
-class AccountSettingsForm(forms.Form):
+class AccountSettingsForm(CompleteForm):
     name = forms.CharField(label=_("アカウント名"), max_length=100)
     fiscal_year_start_month = forms.TypedChoiceField(
         label=_("年度の開始月"),
@@ -118,8 +192,24 @@ class AccountSettingsForm(forms.Form):
             "目標設定の年度がこの月から始まります（例: 4月なら4月〜翌年3月）。"
         ),
     )
+    # What the page showed, so a save can tell whether another admin (or
+    # another tab) saved meanwhile.
+    base_name = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    base_fiscal_year_start_month = forms.CharField(
+        required=False, strip=False, widget=forms.HiddenInput
+    )
+    base_field_names = ("base_name", "base_fiscal_year_start_month")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, account=None, **kwargs):
+        if account is not None:
+            values = {
+                "name": account.name,
+                "fiscal_year_start_month": account.fiscal_year_start_month,
+            }
+            kwargs.setdefault(
+                "initial",
+                values | {f"base_{name}": value for name, value in values.items()},
+            )
         super().__init__(*args, **kwargs)
         self.fields["name"].error_messages.update(
             required=_("アカウント名を入力してください。"),
@@ -129,3 +219,13 @@ class AccountSettingsForm(forms.Form):
             required=_("年度の開始月を選んでください。"),
             invalid_choice=_("年度の開始月は1月〜12月から選んでください。"),
         )
+
+    def loaded_values(self):
+        """The name and start month the page was loaded with, for
+        services.account_settings_save's ``expected``."""
+        return {
+            "name": self.data.get("base_name", ""),
+            "fiscal_year_start_month": _loaded_int(
+                self.data.get("base_fiscal_year_start_month", ""), MONTHS
+            ),
+        }

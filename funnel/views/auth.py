@@ -1,8 +1,11 @@
 """Sign-in and sign-out, with redirect targets limited to this site's own paths."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 
+from funnel import selectors
 from funnel.forms.account import SignInForm
+from funnel.views.account import invitation_notice
 
 
 class _LocalRedirectMixin:
@@ -17,6 +20,15 @@ class _LocalRedirectMixin:
 
 class SignInView(_LocalRedirectMixin, auth_views.LoginView):
     authentication_form = SignInForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Whatever page they land on says who has invited them (a user
+        # without an account of their own lands on the invitations page).
+        invited = list(selectors.invitations_for(user=form.get_user()))
+        if invited:
+            messages.info(self.request, invitation_notice(invited))
+        return response
 
 
 class SignOutView(_LocalRedirectMixin, auth_views.LogoutView):

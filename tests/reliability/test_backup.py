@@ -175,6 +175,14 @@ def seed():
         create=True,
         acting_user=member["admin"].user,
     )
+    # A name that is not (yet) anyone's: an invitation waiting for an answer.
+    services.member_add(
+        account=demo,
+        username="招待中",
+        role=Role.MANAGER,
+        create=False,
+        acting_user=member["admin"].user,
+    )
     reviewers = Group.objects.create(name="reviewers")
     reviewers.permissions.add(Permission.objects.get(codename="view_account"))
     manager.groups.add(reviewers)

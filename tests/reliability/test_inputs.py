@@ -40,6 +40,7 @@ from funnel.forms.grid import GoalYearForm, GridSpreadForm, WeightField
 from funnel.forms.worksheet import ChannelForm, WorksheetForm
 from funnel.models import (
     Account,
+    Invitation,
     Membership,
     MonthlyActual,
     MonthlyGoal,
@@ -1024,7 +1025,12 @@ def test_account_settings_start_month(world, as_admin):
     for text in texts:
         where = repr(text[:20])
         STATS["start month texts"] += 1
-        data = {"name": "A社", "fiscal_year_start_month": text}
+        data = {
+            "name": "A社",
+            "fiscal_year_start_month": text,
+            "base_name": "A社",
+            "base_fiscal_year_start_month": "1",
+        }
         response, changed = run.send("POST", "/account/settings/", data, where=where)
         accepted = response.status_code == 302
         if accepted:
@@ -1067,7 +1073,10 @@ def test_member_role_when_changed(world, as_admin):
         where = repr(text[:20])
         STATS["role texts"] += 1
         response, changed = run.send(
-            "POST", f"/account/members/{pk}/role/", {"role": text}, where=where
+            "POST",
+            f"/account/members/{pk}/role/",
+            {"role": text, "base_role": str(Role.MARKETER)},
+            where=where,
         )
         if response.status_code != 302:
             run.problem(where, f"answered {response.status_code}")
@@ -1093,7 +1102,8 @@ def test_member_role_when_changed(world, as_admin):
 
 @pytest.mark.django_db
 def test_member_role_when_added(world, as_admin):
-    """MemberAddForm: a refused role is a message beside the role."""
+    """MemberAddForm: a refused role is a message beside the role; an accepted
+    one is the role of the invitation."""
     run = Run(as_admin, "member add role")
     account = world["account"]
     for text in ROLE_TEXTS:
@@ -1102,9 +1112,7 @@ def test_member_role_when_added(world, as_admin):
         data = {"mode": "existing", "username": "other_member", "role": text}
         response, changed = run.send("POST", "/account/members/", data, where=where)
         accepted = response.status_code == 302
-        added = Membership.objects.filter(
-            user__username="other_member", account=account
-        )
+        added = Invitation.objects.filter(username="other_member", account=account)
         if accepted:
             if added.get().role != policy_value(text):
                 run.problem(where, f"added with role {added.get().role}")

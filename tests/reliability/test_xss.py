@@ -139,7 +139,13 @@ def store_and_render(text, prefix):
     # The account name; the change goes into the account's history.
     expect(
         admin.post(
-            "/account/settings/", {"name": text, "fiscal_year_start_month": "1"}
+            "/account/settings/",
+            {
+                "name": text,
+                "fiscal_year_start_month": "1",
+                "base_name": "初期名",
+                "base_fiscal_year_start_month": "1",
+            },
         ),
         302,
         "settings",

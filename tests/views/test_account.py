@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from funnel import services
-from funnel.models import Account, Membership, MonthlyGoal, Role
+from funnel.models import Account, Invitation, Membership, MonthlyGoal, Role
 from tests.conftest import PASSWORD, make_member
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,26 @@ def memberships(account):
 
 def add_post(username, *, mode="new", role=Role.MARKETER):
     return {"mode": mode, "username": username, "role": str(int(role))}
+
+
+def role_post(role, *, base):
+    """The role form as the members page sends it: the role chosen and the
+    one the page showed."""
+    return {"role": str(role), "base_role": str(int(base))}
+
+
+# The hidden confirmation inside 削除.
+REMOVE = {"confirm": "1"}
+
+
+def settings_post(name, month, *, base_name="デモ株式会社", base_month="1"):
+    """The settings form as the page sends it, loaded from the fixture's account."""
+    return {
+        "name": name,
+        "fiscal_year_start_month": month,
+        "base_name": base_name,
+        "base_fiscal_year_start_month": base_month,
+    }
 
 
 def html(response):
@@ -86,18 +106,18 @@ def test_non_admins_are_refused_and_nothing_changes(
     assert client.get(MEMBERS).status_code == 403
     assert client.get(SETTINGS).status_code == 403
     assert client.post(MEMBERS, add_post("intruder")).status_code == 403
-    assert (
-        client.post(SETTINGS, {"name": "乗っ取り", "fiscal_year_start_month": "4"})
-    ).status_code == 403
+    assert (client.post(SETTINGS, settings_post("乗っ取り", "4"))).status_code == 403
     assert (
         client.post(
             f"/account/members/{admin_membership.pk}/role/",
-            {"role": str(Role.MARKETER.value)},
+            role_post(Role.MARKETER, base=Role.ADMIN),
         ).status_code
         == 403
     )
     assert (
-        client.post(f"/account/members/{admin_membership.pk}/remove/").status_code
+        client.post(
+            f"/account/members/{admin_membership.pk}/remove/", REMOVE
+        ).status_code
         == 403
     )
 
@@ -114,12 +134,15 @@ def test_another_accounts_membership_is_404(account, other_account, marketer):
 
     assert (
         client.post(
-            f"/account/members/{target.pk}/role/", {"role": str(Role.ADMIN.value)}
+            f"/account/members/{target.pk}/role/",
+            role_post(Role.ADMIN, base=Role.MARKETER),
         ).status_code
         == 404
     )
-    assert client.post(f"/account/members/{target.pk}/remove/").status_code == 404
-    assert client.post("/account/members/999999/remove/").status_code == 404
+    assert (
+        client.post(f"/account/members/{target.pk}/remove/", REMOVE).status_code == 404
+    )
+    assert client.post("/account/members/999999/remove/", REMOVE).status_code == 404
     target.refresh_from_db()
     assert target.role == Role.MARKETER
     # Their own members page lists only their own account.
@@ -214,17 +237,23 @@ def test_a_made_up_set_password_link_is_refused(client, account):
     assert 'name="new_password1"' not in page
 
 
-def test_add_existing_user(admin_client_, account, outsider, other_account):
+def test_add_existing_user_invites_them(
+    admin_client_, account, outsider, other_account
+):
     response = admin_client_.post(
         MEMBERS, add_post("outsider", mode="existing", role=Role.MANAGER)
     )
     assert response.status_code == 302
     assert response["Location"] == MEMBERS
-    assert memberships(account)["outsider"] == Role.MANAGER
+    # Not a member until they accept (tests/reliability/test_nothing_lost_account.py).
+    assert "outsider" not in memberships(account)
+    invitation = Invitation.objects.get(account=account)
+    assert (invitation.username, invitation.role) == ("outsider", Role.MANAGER)
     # Still a member of their own account, with the same role.
     assert memberships(other_account) == {"outsider": Role.MARKETER}
     page = html(admin_client_.get(MEMBERS))
-    assert "「outsider」をメンバーに追加しました。" in page
+    assert "「outsider」を招待しました。" in page
+    assert f'id="invitation-{invitation.pk}"' in page
     assert "/accounts/reset/" not in page
     outsider.refresh_from_db()
     assert outsider.check_password(PASSWORD)
@@ -241,12 +270,13 @@ def test_add_existing_user(admin_client_, account, outsider, other_account):
             add_post("admin", mode="existing", role=Role.MANAGER),
             "「admin」は既にこのアカウントのメンバーです。",
         ),
-        (add_post("marketer"), "ユーザー名「marketer」は既に使われています。"),
-        (add_post("Marketer"), "ユーザー名「Marketer」は既に使われています。"),
-        (add_post("outsider"), "ユーザー名「outsider」は既に使われています。"),
+        # This account's own members are named as such, in either mode and
+        # whatever the case.
+        (add_post("marketer"), "「marketer」は既にこのアカウントのメンバーです。"),
+        (add_post("Marketer"), "「Marketer」は既にこのアカウントのメンバーです。"),
         (
-            add_post("nobody", mode="existing"),
-            "ユーザー名「nobody」のユーザーは見つかりません。",
+            add_post("MARKETER", mode="existing"),
+            "「MARKETER」は既にこのアカウントのメンバーです。",
         ),
         (add_post("bad name!"), "ユーザー名には文字・数字と @ . + - _ だけを使えます"),
         (add_post("x" * 151), "ユーザー名は150文字以内で入力してください。"),
@@ -271,6 +301,7 @@ def test_add_member_refused_with_a_message_and_nothing_stored(
     assert "/accounts/reset/" not in page
     assert User.objects.count() == users_before
     assert Membership.objects.count() == members_before
+    assert not Invitation.objects.exists()
 
 
 def test_full_width_username_is_normalised(admin_client_, account):
@@ -281,7 +312,9 @@ def test_full_width_username_is_normalised(admin_client_, account):
 def test_change_role(admin_client_, account, marketer):
     pk = Membership.objects.get(user=marketer).pk
     response = admin_client_.post(
-        f"/account/members/{pk}/role/", {"role": str(Role.MANAGER.value)}, follow=True
+        f"/account/members/{pk}/role/",
+        role_post(Role.MANAGER, base=Role.MARKETER),
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == MEMBERS
     assert "「marketer」の役割を「マネージャー」にしました。" in html(response)
@@ -292,7 +325,9 @@ def test_change_role(admin_client_, account, marketer):
 def test_change_role_to_nonsense_is_refused(admin_client_, account, marketer, role):
     pk = Membership.objects.get(user=marketer).pk
     response = admin_client_.post(
-        f"/account/members/{pk}/role/", {"role": role}, follow=True
+        f"/account/members/{pk}/role/",
+        role_post(role, base=Role.MARKETER),
+        follow=True,
     )
     assert "役割" in html(response)
     assert memberships(account)["marketer"] == Role.MARKETER
@@ -301,12 +336,14 @@ def test_change_role_to_nonsense_is_refused(admin_client_, account, marketer, ro
 def test_last_admin_cannot_be_demoted_or_removed(admin_client_, account, marketer):
     pk = Membership.objects.get(user__username="admin").pk
     response = admin_client_.post(
-        f"/account/members/{pk}/role/", {"role": str(Role.MARKETER.value)}, follow=True
+        f"/account/members/{pk}/role/",
+        role_post(Role.MARKETER, base=Role.ADMIN),
+        follow=True,
     )
     assert "最後の管理者の役割は変更できません" in html(response)
     assert memberships(account)["admin"] == Role.ADMIN
 
-    response = admin_client_.post(f"/account/members/{pk}/remove/", follow=True)
+    response = admin_client_.post(f"/account/members/{pk}/remove/", REMOVE, follow=True)
     assert "最後の管理者は削除できません" in html(response)
     assert memberships(account) == {"admin": Role.ADMIN, "marketer": Role.MARKETER}
 
@@ -317,14 +354,15 @@ def test_with_two_admins_one_can_be_demoted_but_not_both(
     second = make_member("admin2", account, Role.ADMIN)
     second_pk = Membership.objects.get(user=second).pk
     response = admin_client_.post(
-        f"/account/members/{second_pk}/role/", {"role": str(Role.MARKETER.value)}
+        f"/account/members/{second_pk}/role/",
+        role_post(Role.MARKETER, base=Role.ADMIN),
     )
     assert response.status_code == 302
     assert memberships(account) == {"admin": Role.ADMIN, "admin2": Role.MARKETER}
     # Now the first is the last admin again.
     first_pk = Membership.objects.get(user=admin_member).pk
     admin_client_.post(
-        f"/account/members/{first_pk}/role/", {"role": str(Role.MANAGER.value)}
+        f"/account/members/{first_pk}/role/", role_post(Role.MANAGER, base=Role.ADMIN)
     )
     assert memberships(account)["admin"] == Role.ADMIN
 
@@ -334,7 +372,7 @@ def test_an_admin_may_step_down_when_another_admin_remains(account, admin_member
     client = client_for(admin_member)
     pk = Membership.objects.get(user=admin_member).pk
     response = client.post(
-        f"/account/members/{pk}/role/", {"role": str(Role.MARKETER.value)}
+        f"/account/members/{pk}/role/", role_post(Role.MARKETER, base=Role.ADMIN)
     )
     # Off the page they may no longer see.
     assert response["Location"] == "/goals/"
@@ -344,7 +382,7 @@ def test_an_admin_may_step_down_when_another_admin_remains(account, admin_member
 
 def test_remove_member(admin_client_, account, marketer):
     pk = Membership.objects.get(user=marketer).pk
-    response = admin_client_.post(f"/account/members/{pk}/remove/", follow=True)
+    response = admin_client_.post(f"/account/members/{pk}/remove/", REMOVE, follow=True)
     assert "「marketer」をメンバーから外しました。" in html(response)
     assert "marketer" not in memberships(account)
     # The user remains (they may belong elsewhere); this account is closed to them.
@@ -355,7 +393,7 @@ def test_remove_member(admin_client_, account, marketer):
 def test_with_two_admins_one_can_be_removed(admin_client_, account):
     second = make_member("admin2", account, Role.ADMIN)
     pk = Membership.objects.get(user=second).pk
-    admin_client_.post(f"/account/members/{pk}/remove/")
+    admin_client_.post(f"/account/members/{pk}/remove/", REMOVE)
     assert memberships(account) == {"admin": Role.ADMIN}
 
 
@@ -413,9 +451,7 @@ def test_settings_show_the_account(admin_client_, account):
 
 
 def test_settings_save(admin_client_, account):
-    response = admin_client_.post(
-        SETTINGS, {"name": "  新デモ株式会社 ", "fiscal_year_start_month": "4"}
-    )
+    response = admin_client_.post(SETTINGS, settings_post("  新デモ株式会社 ", "4"))
     assert response.status_code == 302
     assert response["Location"] == SETTINGS
     account.refresh_from_db()
@@ -430,18 +466,18 @@ def test_settings_save(admin_client_, account):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"name": "新名称", "fiscal_year_start_month": "0"}, "month", "1月〜12月から"),
-        ({"name": "新名称", "fiscal_year_start_month": "13"}, "month", "1月〜12月から"),
-        ({"name": "新名称", "fiscal_year_start_month": "四月"}, "month", "1月〜12月"),
-        ({"name": "新名称", "fiscal_year_start_month": ""}, "month", "選んでください"),
-        ({"name": "", "fiscal_year_start_month": "4"}, "name", "入力してください"),
-        ({"name": "あ" * 101, "fiscal_year_start_month": "4"}, "name", "100文字以内"),
+        ({"name": "新名称", "month": "0"}, "month", "1月〜12月から"),
+        ({"name": "新名称", "month": "13"}, "month", "1月〜12月から"),
+        ({"name": "新名称", "month": "四月"}, "month", "1月〜12月"),
+        ({"name": "新名称", "month": ""}, "month", "選んでください"),
+        ({"name": "", "month": "4"}, "name", "入力してください"),
+        ({"name": "あ" * 101, "month": "4"}, "name", "100文字以内"),
     ],
 )
 def test_settings_refused_with_a_message_and_nothing_stored(
     admin_client_, account, data, field, message
 ):
-    response = admin_client_.post(SETTINGS, data)
+    response = admin_client_.post(SETTINGS, settings_post(**data))
     assert response.status_code == 200
     page = html(response)
     field_id = "id_name" if field == "name" else "id_fiscal_year_start_month"
@@ -624,11 +660,10 @@ def test_member_and_settings_changes_are_in_the_history(
 
     membership = Membership.objects.get(user=marketer)
     admin_client_.post(
-        f"/account/members/{membership.pk}/role/", {"role": Role.MANAGER}
+        f"/account/members/{membership.pk}/role/",
+        role_post(Role.MANAGER, base=Role.MARKETER),
     )
-    admin_client_.post(
-        "/account/settings/", {"name": "デモ株式会社", "fiscal_year_start_month": "4"}
-    )
+    admin_client_.post("/account/settings/", settings_post("デモ株式会社", "4"))
     records = {
         (r.subject, r.field, r.old_value, r.new_value, r.user.username)
         for r in ChangeRecord.objects.filter(account=account, kind=ChangeKind.ACCOUNT)
