@@ -376,6 +376,61 @@ def _channel_summary(channels):
     ]
 
 
+WORKSHEET_CHANNELS = "channels"  # worksheet_snapshot's key for the channels
+
+
+class WorksheetGone(ServiceError):
+    """The worksheet was deleted after the page was loaded: nothing is saved."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "このワークシートは、あなたが画面を開いた後に削除されたため、保存しませんでした。入力内容はそのまま残っています。"
+            )
+        )
+
+
+def worksheet_snapshot(worksheet, channels=None):
+    """A stored worksheet as comparable text: each field, and its channels
+    (``channels``, else its prefetched ones) as one line. The edit page carries
+    it from the load (its base_* inputs), and worksheet_save(expected=...)
+    compares it with what is stored when the save is made."""
+    if channels is None:
+        channels = worksheet.ordered_channels()
+    snapshot = {name: _text(getattr(worksheet, name)) for name in WORKSHEET_FIELDS}
+    snapshot[WORKSHEET_CHANNELS] = "; ".join(
+        _channel_summary(
+            {field: getattr(channel, field) for field in CHANNEL_FIELDS}
+            for channel in channels
+        )
+    )
+    return snapshot
+
+
+def _worksheet_conflicts(worksheet, channels, expected):
+    """The worksheet's values (the channels as one, 獲得チャネル) whose stored
+    text is no longer the one loaded, as stale_value's, by its last saver."""
+    stored = worksheet_snapshot(worksheet, channels)
+    labels = {
+        name: Worksheet._meta.get_field(name).verbose_name for name in WORKSHEET_FIELDS
+    }
+    labels[WORKSHEET_CHANNELS] = _("獲得チャネル")
+    bases = dict(Worksheet._meta.get_field("basis").choices)
+    for name, label in labels.items():
+        loaded = expected.get(name)
+        if loaded == stored[name]:
+            continue
+        # The basis as the screen names it (月次), not as it is stored (monthly).
+        shown = bases if name == "basis" else {}
+        yield stale_value(
+            label,
+            shown.get(loaded, loaded),
+            shown.get(stored[name], stored[name]),
+            by=worksheet.updated_by_id,
+            at=worksheet.updated_at,
+        )
+
+
 def _worksheet_record(worksheet, field, before, after, user):
     return ChangeRecord(
         account=worksheet.account,
@@ -390,18 +445,40 @@ def _worksheet_record(worksheet, field, before, after, user):
 
 
 @transaction.atomic
-def worksheet_save(*, account, worksheet=None, fields, channels, user):
+def worksheet_save(*, account, worksheet=None, fields, channels, user, expected=None):
     """Create or update a worksheet and replace its channels, all at once,
-    recording every changed value."""
+    recording every changed value.
+
+    An update is refused with SaveConflict when ``expected`` (the
+    worksheet_snapshot the user's page was loaded with; None for 上書き保存)
+    no longer matches what is stored, and with WorksheetGone when the
+    worksheet was deleted meanwhile."""
     creating = worksheet is None
     if creating:
         worksheet = Worksheet(account=account)
         old_fields, old_channels = {}, []
     else:
+        # The worksheet row is the lock that orders saves (and a delete) of
+        # the same worksheet. Its channels are read after it, in a query of
+        # their own (goal_year_save says why).
+        worksheet = (
+            Worksheet.objects.select_for_update()
+            .filter(pk=worksheet.pk, account=account)
+            .first()
+        )
+        if worksheet is None:
+            raise WorksheetGone
+        stored_channels = list(
+            WorksheetChannel.objects.filter(worksheet=worksheet).order_by("position")
+        )
+        if expected is not None:
+            refuse_stale(
+                _worksheet_conflicts(worksheet, stored_channels, expected), user=user
+            )
         old_fields = {name: getattr(worksheet, name) for name in WORKSHEET_FIELDS}
         old_channels = [
             {field: getattr(channel, field) for field in CHANNEL_FIELDS}
-            for channel in worksheet.ordered_channels()
+            for channel in stored_channels
         ]
     for name in WORKSHEET_FIELDS:
         setattr(worksheet, name, fields[name])
@@ -480,6 +557,9 @@ def worksheet_duplicate(*, worksheet, name, user):
 @transaction.atomic
 def worksheet_delete(*, worksheet, user):
     record = _worksheet_record(worksheet, str(_("削除")), worksheet.name, None, user)
+    # Behind a save of the same worksheet that holds the row (worksheet_save):
+    # the channels it writes are then there to be deleted with it.
+    list(Worksheet.objects.select_for_update().filter(pk=worksheet.pk).values("pk"))
     worksheet.delete()
     record.worksheet = None
     record.save()

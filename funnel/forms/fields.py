@@ -28,6 +28,20 @@ RATE_MESSAGES = {
 }
 
 
+def sent_in_full(form, *names):
+    """Whether the request carried every field of ``form`` and ``names``: a
+    write happens only from a complete form, so a request that lacks a field
+    (an empty or JSON body, a script, a page from an older version) is never
+    read as "this field was cleared". A cleared field is sent empty. An
+    unchecked checkbox sends nothing and so is not asked for."""
+    sent = [
+        bound.html_name
+        for bound in form
+        if not isinstance(bound.field.widget, forms.CheckboxInput)
+    ]
+    return all(name in form.data for name in [*sent, *names])
+
+
 class ParsedField(forms.CharField):
     """A text input parsed by a ``domain.numbers`` function; the typed text is
     kept in the input when it is refused (the bound value is re-rendered)."""

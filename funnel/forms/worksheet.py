@@ -11,6 +11,7 @@ from funnel.forms.fields import (
     RateField,
     YearField,
     YenField,
+    sent_in_full,
 )
 from funnel.models import MAX_YEAR, MIN_YEAR, Basis
 
@@ -124,21 +125,41 @@ CHANNEL_FIELDS = tuple(ChannelForm.base_fields)
 
 
 def channel_count(data):
-    """How many channel rows a POST or GET has: its formset's count, clamped."""
-    try:
-        total = int(data.get(f"{CHANNEL_PREFIX}-TOTAL_FORMS", 0))
-    except (TypeError, ValueError):
-        total = 0
-    return max(0, min(total, MAX_CHANNELS))
+    """How many channel rows a POST or GET has, as its management form says;
+    None when that is missing, not a number, or more rows than the page shows
+    (never read as "no rows": saved, that would delete every channel)."""
+    management = ChannelFormSet(data, prefix=CHANNEL_PREFIX).management_form
+    if not management.is_valid():
+        return None
+    total = management.cleaned_data["TOTAL_FORMS"]
+    return total if 0 <= total <= MAX_CHANNELS else None
 
 
-def channel_rows(data):
-    """The channel rows of a POST or GET, as typed (strings), in display order."""
+def channel_rows(data, count):
+    """The first ``count`` channel rows of a POST or GET, as typed (strings),
+    in display order."""
     rows = []
-    for index in range(channel_count(data)):
+    for index in range(count):
         prefix = f"{CHANNEL_PREFIX}-{index}-"
         rows.append({field: data.get(prefix + field, "") for field in CHANNEL_FIELDS})
     return rows
+
+
+SAVE, OVERWRITE = "save", "overwrite"
+# 保存, 上書き保存 (after a conflict), the no-JavaScript 再計算, ＋ チャネルを追加;
+# and ↑ ↓ 削除 of a row, "<verb>-<index>".
+ACTIONS = (SAVE, OVERWRITE, "recompute", "add")
+ROW_VERBS = ("up", "down", "remove")
+
+
+def known_action(action):
+    verb, _sep, index = action.partition("-")
+    return action in ACTIONS or (verb in ROW_VERBS and index.isdigit())
+
+
+# What the edit page was loaded with, posted back as hidden base_<name> inputs:
+# services.worksheet_snapshot's keys, every input of the sheet and its channels.
+BASE_NAMES = (*WorksheetForm.base_fields, "channels")
 
 
 def channel_rows_edit(rows, action):
@@ -188,20 +209,35 @@ class WorksheetEditor:
     """The worksheet form and its channel formset together, and the domain input
     they describe. Bound to submitted data (with a channel action applied:
     the rows are edited before the forms are built, keeping the typed text) or
-    to a stored worksheet."""
+    to a stored worksheet.
 
-    def __init__(self, data=None, *, worksheet=None, today=None, disabled=False):
+    ``base`` is what the page was loaded with (services.worksheet_snapshot),
+    shown as hidden inputs; bound, it is what the data carries back, or None
+    when the data lacks any of it."""
+
+    def __init__(
+        self, data=None, *, worksheet=None, today=None, disabled=False, base=None
+    ):
         self.worksheet = worksheet
         if data is not None:
-            rows = channel_rows(data)
+            self.data = data
+            self.row_count = channel_count(data)
+            rows = channel_rows(data, self.row_count or 0)
             self.action = data.get("action", "")
-            if self.action != "save":
+            if self.action not in (SAVE, OVERWRITE):
                 rows = channel_rows_edit(rows, self.action)
             self.form = WorksheetForm(data)
             self.channels = ChannelFormSet(
                 channel_formset_data(rows), prefix=CHANNEL_PREFIX
             )
+            base_names = [f"base_{name}" for name in BASE_NAMES]
+            self.base = (
+                {name: data[f"base_{name}"] for name in BASE_NAMES}
+                if all(name in data for name in base_names)
+                else None
+            )
         else:
+            self.base = base
             self.action = ""
             self.form = WorksheetForm(initial=self.initial_values(worksheet, today))
             self.channels = ChannelFormSet(
@@ -249,6 +285,27 @@ class WorksheetEditor:
     @property
     def is_bound(self):
         return self.form.is_bound
+
+    def is_complete(self):
+        """Whether the POST is one the page sends: a known action, every input
+        of the sheet and of each channel row its management form counts, and,
+        for 保存 of a stored worksheet, every base_* it was loaded with. Only
+        a complete POST is acted on: a missing input is never read as one
+        cleared (an empty or JSON body, a script, a page of an older version).
+        An unchecked box sends nothing and is not asked for."""
+        if self.row_count is None or not known_action(self.action):
+            return False
+        if self.action == SAVE and self.worksheet is not None and self.base is None:
+            return False
+        sent = ChannelFormSet(self.data, prefix=CHANNEL_PREFIX)
+        # A row the count leaves out would be dropped: a count that is not
+        # the page's, as much as a row that is missing.
+        beyond = ChannelForm(prefix=sent.add_prefix(self.row_count))
+        return (
+            sent_in_full(self.form, "action")
+            and all(sent_in_full(form) for form in sent.forms)
+            and not any(bound.html_name in self.data for bound in beyond)
+        )
 
     def is_valid(self):
         form_ok = self.form.is_valid()

@@ -10,6 +10,7 @@ from django.db import DatabaseError, IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,12 +25,22 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.grid import fiscal_months, month_figures
 from funnel.domain.numbers import MAX_COUNT
 from funnel.formatting import year_label
-from funnel.forms.worksheet import WorksheetEditor, YearForm, worksheet_input_of
+from funnel.forms.worksheet import (
+    OVERWRITE,
+    SAVE,
+    WorksheetEditor,
+    YearForm,
+    worksheet_input_of,
+)
 from funnel.models import Basis, Worksheet
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/worksheet.html"
 logger = logging.getLogger(__name__)
+NOT_FOUND = gettext_lazy(
+    "このワークシートは見つかりません（ほかの画面で削除された可能性があります）。保存していません。入力内容はそのまま残っています。"
+)
+SAVE_AS_NEW = gettext_lazy("保存すると、新しいワークシートとして作成します。")
 SAVE_CONFLICT = gettext_lazy(
     "ほぼ同時にほかの保存があったため、保存できませんでした。入力内容はそのまま残っています。もう一度保存してください。"
 )
@@ -88,19 +99,28 @@ def _sheet(editor):
     }
 
 
-def _page_context(request, editor, worksheet=None):
+def _page_context(request, editor, worksheet=None, *, conflict=None, gone=False):
+    """The page's context. ``gone``: the worksheet posted to is not there (any
+    more): the typed sheet is shown to be saved as a new one."""
     return {
         **_sheet(editor),
         "worksheet": worksheet,
         "can_edit": request.membership.can_edit,
         "focus_last_channel": editor.action == "add",
+        "form_url": reverse("funnel:worksheet-new") if gone else request.path,
+        "conflict": conflict,
+        "reload_url": request.path,
     }
 
 
 def _stored_editor(request, worksheet=None, *, disabled=False):
-    """A stored worksheet (or a new one, dated today) as it is first shown."""
+    """A stored worksheet (or a new one, dated today) as it is first shown,
+    carrying what it was loaded with for the save to compare."""
     return WorksheetEditor(
-        worksheet=worksheet, today=timezone.localdate(), disabled=disabled
+        worksheet=worksheet,
+        today=timezone.localdate(),
+        disabled=disabled,
+        base=worksheet and services.worksheet_snapshot(worksheet),
     )
 
 
@@ -134,7 +154,14 @@ def worksheet_new(request):
 @vary_on_headers("HX-Request")
 @member_required
 def worksheet_detail(request, pk):
-    worksheet = _get_worksheet(request, pk)
+    try:
+        worksheet = selectors.worksheet_get(account=request.account, pk=pk)
+    except Worksheet.DoesNotExist:
+        if request.method == "POST" and request.membership.can_edit:
+            return _worksheet_gone(
+                request, WorksheetEditor(request.POST), NOT_FOUND, status=404
+            )
+        raise Http404 from None
     if request.method == "POST":
         if not request.membership.can_edit:
             raise PermissionDenied
@@ -148,58 +175,75 @@ def worksheet_detail(request, pk):
 
 
 def _worksheet_post(request, worksheet):
-    """Save, or edit the channel rows (add, remove, move) without saving."""
+    """保存 (refused if someone saved since the page was loaded), 上書き保存 (the
+    user chose to replace their changes), the no-JavaScript 再計算, or an edit
+    of the channel rows (add, remove, move) without saving."""
     editor = WorksheetEditor(request.POST, worksheet=worksheet)
-    status = 200
-    if editor.action == "save":
-        if editor.is_valid():
-            try:
-                saved = services.worksheet_save(
-                    account=request.account,
-                    worksheet=worksheet,
-                    fields=editor.cleaned_fields(),
-                    channels=editor.cleaned_channels(),
-                    user=request.user,
-                )
-            except IntegrityError:
-                logger.warning(
-                    "saving worksheet %s hit a constraint", worksheet and worksheet.pk
-                )
-                messages.error(request, SAVE_CONFLICT)
-                status = 409
-            except DatabaseError:
-                # The transaction left nothing half-written; the form is shown
-                # again with everything the user typed.
-                logger.exception(
-                    "saving worksheet %s failed", worksheet and worksheet.pk
-                )
-                messages.error(request, notices.SAVE_FAILED)
-                status = 503
-            else:
-                messages.success(
-                    request,
-                    _("ワークシート「%(name)s」を保存しました。")
-                    % {"name": saved.name},
-                )
-                url = saved.get_absolute_url()
-                if not wants_fragment(request):
-                    return redirect(url)
-                if worksheet is None:
-                    return HttpResponseClientRedirect(url)
-                # The form again as stored, with the save's message.
-                worksheet = selectors.worksheet_get(
-                    account=request.account, pk=saved.pk
-                )
-                editor = _stored_editor(request, worksheet)
-        else:
-            messages.error(request, notices.FORM_HAS_ERRORS)
-    return page_or_fragment(
+    if not editor.is_complete():
+        # Nothing is read from it: shown again as it came, with no base, so
+        # that only a page loaded again saves.
+        messages.error(request, notices.INCOMPLETE_FORM)
+        editor.base = None
+        return _render(request, editor, worksheet, status=400)
+    if editor.action not in (SAVE, OVERWRITE):
+        return _render(request, editor, worksheet)
+    if not editor.is_valid():
+        messages.error(request, notices.FORM_HAS_ERRORS)
+        return _render(request, editor, worksheet)
+    try:
+        saved = services.worksheet_save(
+            account=request.account,
+            worksheet=worksheet,
+            fields=editor.cleaned_fields(),
+            channels=editor.cleaned_channels(),
+            user=request.user,
+            expected=editor.base if editor.action == SAVE else None,
+        )
+    except services.SaveConflict as conflict:
+        # The typed sheet again, with the base it was typed on: what changed
+        # meanwhile, 上書き保存, or reload.
+        messages.error(request, conflict.message)
+        return _render(request, editor, worksheet, status=409, conflict=conflict)
+    except services.WorksheetGone as gone:
+        return _worksheet_gone(request, editor, gone.message, status=409)
+    except IntegrityError:
+        logger.warning(
+            "saving worksheet %s hit a constraint", worksheet and worksheet.pk
+        )
+        messages.error(request, SAVE_CONFLICT)
+        return _render(request, editor, worksheet, status=409)
+    except DatabaseError:
+        # The transaction left nothing half-written; the form is shown
+        # again with everything the user typed.
+        logger.exception("saving worksheet %s failed", worksheet and worksheet.pk)
+        messages.error(request, notices.SAVE_FAILED)
+        return _render(request, editor, worksheet, status=503)
+    messages.success(
         request,
-        TEMPLATE,
-        "worksheet-form",
-        _page_context(request, editor, worksheet),
-        status=status,
+        _("ワークシート「%(name)s」を保存しました。") % {"name": saved.name},
     )
+    url = saved.get_absolute_url()
+    if not wants_fragment(request):
+        return redirect(url)
+    if worksheet is None:
+        return HttpResponseClientRedirect(url)
+    # The form again as stored, with the save's message.
+    worksheet = selectors.worksheet_get(account=request.account, pk=saved.pk)
+    return _render(request, _stored_editor(request, worksheet), worksheet)
+
+
+def _worksheet_gone(request, editor, message, *, status):
+    """A save to a worksheet that is not there (deleted before or during the
+    save; one never in this account gets the same answer): nothing written,
+    the typed sheet shown to be saved as a new worksheet."""
+    messages.error(request, f"{message}{SAVE_AS_NEW}")
+    editor.worksheet = editor.base = None
+    return _render(request, editor, None, status=status, gone=True)
+
+
+def _render(request, editor, worksheet, *, status=200, conflict=None, gone=False):
+    context = _page_context(request, editor, worksheet, conflict=conflict, gone=gone)
+    return page_or_fragment(request, TEMPLATE, "worksheet-form", context, status=status)
 
 
 @login_not_required
@@ -276,12 +320,21 @@ def worksheet_apply(request, pk):
     data = request.POST if request.method == "POST" else request.GET
     year_form = YearForm(data if "year" in data else None)
     year = year_form.cleaned_data["year"] if year_form.is_valid() else None
-    error = None
+    # A submitted or approved year takes nothing: the preview says why and
+    # offers no 反映 (goal_year_save refuses it anyway, under its lock).
+    locked = None
+    if year is not None:
+        plan_state = selectors.plan_for(account=request.account, year=year)
+        if plan_state.is_locked:
+            locked = services.locked_message(plan_state)
+    error, status = None, 200
     if request.method == "POST" and year is not None and plan and not too_large:
         try:
             services.worksheet_apply(
                 account=request.account, year=year, plan=plan, user=request.user
             )
+        except services.YearLocked as refused:
+            locked, status = refused.message, 409
         except services.ServiceError as refused:
             error = refused.message
         else:
@@ -315,7 +368,9 @@ def worksheet_apply(request, pk):
             "year_choices": range(this_year - 1, this_year + 3),
             "too_large": too_large,
             "error": error,
+            "locked": locked,
         },
+        status=status,
     )
 
 

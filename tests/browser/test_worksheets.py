@@ -288,24 +288,79 @@ def test_a_row_button_pressed_while_the_form_is_posted_is_not_pressed_again(
 
 
 @pytest.mark.parametrize("rows", [3, 0])
-def test_enter_in_a_field_presses_no_button(page, marketer, rows):
-    """Enter in a text field submits a form with its first button: with no
-    channel row that was ＋チャネルを追加. The form's default button is a
-    disabled one, so Enter presses none: 保存 is pressed on purpose."""
+def test_enter_in_a_field_saves_and_presses_no_row_button(page, marketer, rows):
+    """Enter in a text field submits the form with its first submit button: a
+    plain 保存 (out of sight), never a row's ↑ ↓ 削除 nor ＋チャネルを追加
+    (which, with no channel row, was the first)."""
     open_new_worksheet(page)
     for number in range(3, rows, -1):
         page.get_by_role("button", name=f"{number}行目を削除").click()
         expect(row(page, number)).to_have_count(0)
     posts = []
-    page.on("request", lambda request: posts.append(request.method == "POST"))
+    page.on(
+        "request",
+        lambda request: request.method == "POST" and posts.append(request.post_data),
+    )
     field(page, "全体売上").fill("50,000,000")
-    expect(result(page, "#result-nonweb")).to_have_text("—")
     field(page, "全体売上").press("Enter")
-    page.wait_for_timeout(500)  # time for a press to be answered
-    assert not any(posts)
+
+    # Saved as 保存 is: refused here, for the worksheet has no name yet.
+    expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_be_visible()
+    assert len(posts) == 1 and "action=save" in posts[0], posts
     expect(page.locator("tr[id^=channel-row-]")).to_have_count(rows)
     expect(field(page, "全体売上")).to_have_value("50,000,000")
     assert Worksheet.objects.count() == 0
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_overwrites_only_by_choice(
+    page, account, marketer
+):
+    """The same worksheet open in two tabs: the second tab's 保存 is told what
+    the first saved, keeps its typing, Enter does not overwrite, and 上書き保存
+    does."""
+    worksheet = save_seed_worksheet(account, marketer)
+    sign_in(page, "marketer")
+    page.goto(worksheet.get_absolute_url())
+    other_tab = page.context.new_page()
+    other_tab.goto(worksheet.get_absolute_url())
+    expect(field(other_tab, "受注率")).to_have_value("30")
+
+    field(page, "受注率").fill("40")
+    save_button(page).click()
+    expect(
+        page.get_by_role("status").filter(has_text="を保存しました。")
+    ).to_be_visible()
+
+    field(other_tab, "CV率").fill("2")
+    channel_field(other_tab, 3, "チャネル名").fill("ウェビナー")
+    save_button(other_tab).click()
+    conflict = other_tab.locator("#conflict")
+    expect(conflict).to_be_visible()
+    expect(conflict).to_contain_text("別のタブで保存された変更:")
+    expect(conflict).to_contain_text("受注率: 30 → 40")
+    expect(field(other_tab, "CV率")).to_have_value("2")
+    expect(channel_field(other_tab, 3, "チャネル名")).to_have_value("ウェビナー")
+    worksheet.refresh_from_db()
+    assert (worksheet.win_rate, worksheet.cv_rate) == (Decimal("40"), Decimal("1"))
+
+    # Enter is 保存 again, refused again: it never overwrites.
+    with other_tab.expect_response(lambda r: r.request.method == "POST") as sent:
+        field(other_tab, "CV率").press("Enter")
+    assert sent.value.status == 409
+    assert "action=save" in sent.value.request.post_data
+    expect(conflict).to_contain_text("受注率: 30 → 40")
+    expect(field(other_tab, "CV率")).to_have_value("2")
+    worksheet.refresh_from_db()
+    assert worksheet.cv_rate == Decimal("1")
+
+    other_tab.get_by_role("button", name="自分の入力で上書き保存").click()
+    expect(
+        other_tab.get_by_role("status").filter(has_text="を保存しました。")
+    ).to_be_visible()
+    expect(other_tab.locator("#conflict")).to_have_count(0)
+    worksheet.refresh_from_db()
+    assert (worksheet.win_rate, worksheet.cv_rate) == (Decimal("30"), Decimal("2"))
+    assert [c.name for c in worksheet.channels.all()][2] == "ウェビナー"
 
 
 def test_skipping_step_3_uses_the_win_rate_for_meetings(page, account, marketer):

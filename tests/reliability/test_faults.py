@@ -228,10 +228,11 @@ def worksheet(account, marketer):
     )
 
 
-def _failing_worksheet_save(marketer, path, htmx):
+def _failing_worksheet_save(marketer, path, htmx, loaded=None):
     client = Client(raise_request_exception=False)
     client.force_login(marketer)
     data = worksheet_data(
+        loaded=loaded,
         name="新しい計画",
         total_revenue="80,000,000",
         channels=[
@@ -261,7 +262,8 @@ def test_worksheet_save_failing_half_way_writes_nothing(
     """The worksheet row is written, the old channels deleted, then inserting
     the new channels fails: the transaction takes all of it back."""
     path = PATHS[which].format(pk=worksheet.pk)
-    before, _response = _failing_worksheet_save(marketer, path, htmx)
+    loaded = worksheet if which == "edit" else None
+    before, _response = _failing_worksheet_save(marketer, path, htmx, loaded)
     assert snapshot() == before
     worksheet.refresh_from_db()
     assert worksheet.name == "元の計画"
@@ -277,7 +279,8 @@ def test_worksheet_save_failing_half_way_tells_the_user_and_keeps_the_input(
     """As the grid does (503, a message, the typed values on screen): the user
     learns the save failed and loses nothing of what they typed."""
     path = PATHS[which].format(pk=worksheet.pk)
-    _before, response = _failing_worksheet_save(marketer, path, htmx)
+    loaded = worksheet if which == "edit" else None
+    _before, response = _failing_worksheet_save(marketer, path, htmx, loaded)
     html = response.content.decode()
     assert response.status_code == 503, (
         f"{response.status_code}: a database error in the worksheet save is not "

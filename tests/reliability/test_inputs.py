@@ -51,6 +51,7 @@ from funnel.models import (
 from funnel.views.actuals_import import NUMBER_REASONS
 from tests.test_access import snapshot
 from tests.views.test_grid import year_post
+from tests.views.test_worksheets import loaded_base
 
 D = Decimal
 HX = {"HX-Request": "true"}
@@ -676,6 +677,12 @@ WORKSHEET_COLUMNS = {
 }
 
 
+def loaded_worksheet(pk):
+    """VALID_WORKSHEET as the edit page of worksheet ``pk`` sends it when
+    loaded now: with its base_* inputs, which a 保存 is compared with."""
+    return VALID_WORKSHEET | loaded_base(Worksheet.objects.get(pk=pk))
+
+
 def stored_worksheet(pk):
     worksheet = Worksheet.objects.get(pk=pk)
     values = {
@@ -711,7 +718,9 @@ def test_worksheet_every_text_in_every_input(world, as_marketer, htmx):
     path = f"/worksheets/{pk}/"
     # htmx changes only the template: the kinds of text, not all of them.
     for case in CHOICE_CASES if htmx else CORPUS:
-        data = VALID_WORKSHEET | {name: case.text for name, _kind in WORKSHEET_FIELDS}
+        data = loaded_worksheet(pk) | {
+            name: case.text for name, _kind in WORKSHEET_FIELDS
+        }
         STATS["worksheet payload x field"] += len(WORKSHEET_FIELDS)
         response, changed = run.send("POST", path, data, htmx=htmx, where=case.id)
         if refused_any(case, WORKSHEET_FIELDS):
@@ -1365,7 +1374,7 @@ def test_boundaries_are_stored_and_read_back_exactly(world, as_marketer):
     assert Page(page).input_value("cv_rate_1") == "0.01"
     assert Page(page).input_value("cv_count_2") == "100000000"
 
-    data = VALID_WORKSHEET | {
+    data = loaded_worksheet(world["worksheet"]) | {
         "total_revenue": "1,000,000,000,000",
         "web_revenue": "1,000,000,000,000",
         "unit_price": "1",
@@ -1430,7 +1439,7 @@ def test_one_past_each_limit_is_refused_and_nothing_stored(
     else:
         path, data = (
             f"/worksheets/{world['worksheet']}/",
-            VALID_WORKSHEET | {name: text},
+            loaded_worksheet(world["worksheet"]) | {name: text},
         )
     before = snapshot()
     response = as_marketer.post(path, data)
@@ -1480,7 +1489,7 @@ def test_integrity_error_in_the_worksheet_save_is_a_409(world, as_marketer, htmx
     ):
         response = as_marketer.post(
             f"/worksheets/{world['worksheet']}/",
-            VALID_WORKSHEET,
+            loaded_worksheet(world["worksheet"]),
             headers=HX if htmx else {},
         )
     assert response.status_code == 409
@@ -1504,7 +1513,8 @@ def test_a_value_a_form_let_through_is_stopped_by_the_database(world, as_markete
     with mock.patch.object(numbers, "MAX_YEN", 10**15):
         response = as_marketer.post(
             f"/worksheets/{world['worksheet']}/",
-            VALID_WORKSHEET | {"total_revenue": "2,000,000,000,000"},
+            loaded_worksheet(world["worksheet"])
+            | {"total_revenue": "2,000,000,000,000"},
         )
     assert response.status_code == 409
     assert snapshot() == before

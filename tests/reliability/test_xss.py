@@ -30,6 +30,7 @@ from funnel.exports import FORMULA_TRIGGERS
 from funnel.models import Account, PlanEvent, Role, Worksheet, WorksheetChannel
 from tests.conftest import make_member
 from tests.reliability.test_inputs import Page
+from tests.views.test_worksheets import loaded_base
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -150,8 +151,15 @@ def store_and_render(text, prefix):
         302,
         "settings",
     )
+
+    def sheet(**changes):
+        """The worksheet posted from its page as loaded now (its base_*)."""
+        return worksheet_post(text, **changes) | loaded_base(
+            Worksheet.objects.get(pk=pk)
+        )
+
     # A worksheet renamed and a channel named: the history records old and new.
-    expect(admin.post(f"/worksheets/{pk}/", worksheet_post(text)), 302, "worksheet")
+    expect(admin.post(f"/worksheets/{pk}/", sheet()), 302, "worksheet")
     # Applied to the grid: the message names the worksheet.
     expect(admin.post(f"/worksheets/{pk}/apply/", {"year": "2026"}), 302, "apply")
     pages["grid"] = admin.get("/goals/2026/")
@@ -184,11 +192,11 @@ def store_and_render(text, prefix):
     pages["worksheet"] = admin.get(f"/worksheets/{pk}/")
     pages["worksheet-read-only"] = manager.get(f"/worksheets/{pk}/")
     pages["worksheet-refused"] = admin.post(
-        f"/worksheets/{pk}/", worksheet_post(text, unit_price="abc")
+        f"/worksheets/{pk}/", sheet(unit_price="abc")
     )
     pages["worksheet-refused-htmx"] = admin.post(
         f"/worksheets/{pk}/",
-        worksheet_post(text, unit_price="abc"),
+        sheet(unit_price="abc"),
         headers={"HX-Request": "true"},
     )
     pages["worksheet-print"] = admin.get(f"/worksheets/{pk}/print/")

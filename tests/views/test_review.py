@@ -15,6 +15,7 @@ from funnel.models import (
 )
 from tests.conftest import make_member
 from tests.views.test_grid import stored, year_post
+from tests.views.test_worksheets import loaded_base
 
 pytestmark = pytest.mark.django_db
 
@@ -234,7 +235,8 @@ def test_worksheet_changes_are_recorded(marketer_client, account):
     marketer_client.post("/worksheets/new/", data)
     worksheet = Worksheet.objects.get()
     marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", data | {"cv_rate": "2", "name": "計画B"}
+        f"/worksheets/{worksheet.pk}/",
+        data | loaded_base(worksheet) | {"cv_rate": "2", "name": "計画B"},
     )
     changes = {
         (r.field, r.old_value, r.new_value)

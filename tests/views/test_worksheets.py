@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from funnel import selectors, services
 from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +38,20 @@ SEED_CHANNELS = [
 ]
 
 
-def worksheet_data(channels=None, action="save", **fields):
+def loaded_base(worksheet):
+    """The hidden base_* inputs the edit page of a stored worksheet carries
+    when it is loaded now (what a 保存 is compared with)."""
+    stored = selectors.worksheet_get(account=worksheet.account, pk=worksheet.pk)
+    return {
+        f"base_{name}": value
+        for name, value in services.worksheet_snapshot(stored).items()
+    }
+
+
+def worksheet_data(channels=None, action="save", loaded=None, **fields):
     """Form data as the browser sends it: the worksheet fields, the channel
-    formset (an unchecked online box is absent) and the button pressed."""
+    formset (an unchecked online box is absent), the button pressed and, for
+    a stored worksheet (``loaded``), what its page was loaded with."""
     data = {**SEED_FIELDS, **fields}
     data = {key: value for key, value in data.items() if value is not None}
     channels = SEED_CHANNELS if channels is None else channels
@@ -54,6 +66,8 @@ def worksheet_data(channels=None, action="save", **fields):
         data[prefix + "meeting_rate"] = channel.get("meeting_rate", "")
     if action is not None:
         data["action"] = action
+    if loaded is not None:
+        data.update(loaded_base(loaded))
     return data
 
 
@@ -263,7 +277,8 @@ def test_detail_shows_stored_worksheet(marketer_client, account):
 def test_rename_saves_the_new_name(marketer_client, account, marketer):
     worksheet = make_worksheet(account, name="旧名")
     response = marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", worksheet_data(name="新しい名前")
+        f"/worksheets/{worksheet.pk}/",
+        worksheet_data(name="新しい名前", loaded=worksheet),
     )
     assert response.status_code == 302
     assert response["Location"] == f"/worksheets/{worksheet.pk}/"
@@ -283,7 +298,9 @@ def test_htmx_save_of_existing_worksheet_answers_with_the_form(
 ):
     worksheet = make_worksheet(account)
     response = marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", worksheet_data(name="改名"), headers=HX
+        f"/worksheets/{worksheet.pk}/",
+        worksheet_data(name="改名", loaded=worksheet),
+        headers=HX,
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -301,7 +318,9 @@ def test_update_replaces_the_channels(marketer_client, account):
         {"name": "展示会", "online": False, "meetings": "5", "meeting_rate": "50"},
         {"name": "広告", "online": True, "meetings": "35", "meeting_rate": "25"},
     ]
-    marketer_client.post(f"/worksheets/{worksheet.pk}/", worksheet_data(channels))
+    marketer_client.post(
+        f"/worksheets/{worksheet.pk}/", worksheet_data(channels, loaded=worksheet)
+    )
     assert list(
         worksheet.channels.values_list("position", "name", "online", "meetings")
     ) == [(1, "展示会", False, 5), (2, "広告", True, 35)]
@@ -632,8 +651,8 @@ BAD_INPUTS = [
 ]
 
 
-def _bad_post(changes):
-    data = worksheet_data()
+def _bad_post(changes, loaded=None):
+    data = worksheet_data(loaded=loaded)
     data.update(changes)
     return data
 
@@ -674,7 +693,8 @@ def test_bad_input_on_update_is_refused_and_nothing_changes(
     worksheet = make_worksheet(account, name="既存")
     before = snapshot()
     response = marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", _bad_post({"name": "改名", **changes})
+        f"/worksheets/{worksheet.pk}/",
+        _bad_post({"name": "改名", **changes}, worksheet),
     )
     _assert_refused(response, changes, typed, message)
     assert snapshot() == before
@@ -684,7 +704,9 @@ def test_bad_input_over_htmx_answers_with_the_form(marketer_client, account):
     worksheet = make_worksheet(account)
     before = snapshot()
     response = marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", _bad_post({"win_rate": "abc"}), headers=HX
+        f"/worksheets/{worksheet.pk}/",
+        _bad_post({"win_rate": "abc"}, worksheet),
+        headers=HX,
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -722,7 +744,7 @@ def test_japanese_input_forms_are_accepted(marketer_client):
 def test_rate_forms_parse_on_update(marketer_client, account, typed):
     worksheet = make_worksheet(account, win_rate=D("20"))
     response = marketer_client.post(
-        f"/worksheets/{worksheet.pk}/", worksheet_data(win_rate=typed)
+        f"/worksheets/{worksheet.pk}/", worksheet_data(win_rate=typed, loaded=worksheet)
     )
     assert response.status_code == 302
     worksheet.refresh_from_db()
@@ -957,7 +979,7 @@ def test_admin_can_edit(client, admin_member, account):
     client.force_login(admin_member)
     worksheet = make_worksheet(account)
     response = client.post(
-        f"/worksheets/{worksheet.pk}/", worksheet_data(name="管理者")
+        f"/worksheets/{worksheet.pk}/", worksheet_data(name="管理者", loaded=worksheet)
     )
     assert response.status_code == 302
     worksheet.refresh_from_db()
