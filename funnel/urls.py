@@ -40,25 +40,6 @@ class IdConverter:
 
 register_converter(IdConverter, "id")
 
-
-class IdConverter:
-    """A row's id, 1 to 2**63 - 1 (a BigAutoField's range): a larger one is a
-    404 before a view runs, whatever the method, on every database."""
-
-    regex = "[0-9]{1,19}"
-
-    def to_python(self, value):
-        pk = int(value)
-        if not 1 <= pk < 2**63:
-            raise ValueError(pk)
-        return pk
-
-    def to_url(self, value):
-        return str(value)
-
-
-register_converter(IdConverter, "id")
-
 app_name = "funnel"
 
 urlpatterns = [
