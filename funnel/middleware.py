@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth import middleware as auth_middleware
 from django.db import DatabaseError, IntegrityError
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -24,6 +25,23 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         response = super().handle_no_permission(request, view_func)
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class NoStoreMiddleware:
+    """Every page and download the app answers is ``Cache-Control: private,
+    no-store`` (unless the view said otherwise): a shared computer's browser
+    keeps no copy of an account's targets after sign-out, and no proxy keeps
+    one at all. Static files are served before this (WhiteNoise) and keep
+    their long cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

@@ -92,7 +92,20 @@ WORKSHEET_POST = {
     "channels-0-meetings": "10",
     "channels-0-meeting_rate": "10",
 }
-GRID_POST = {"action": "save", "cv_count_1": "20", "cv_rate_1": "1"}
+# Complete forms, as a page sends them (a write needs every field); 上書き保存,
+# so that the matrix needs no base values of what is stored.
+GRID_POST = {
+    "action": "overwrite",
+    **{f"cv_{name}_{m}": "" for name in ("count", "rate") for m in range(1, 13)},
+    "cv_count_1": "20",
+    "cv_rate_1": "1",
+}
+ACTUALS_POST = {
+    "action": "overwrite",
+    **{f"actual_{name}_{m}": "" for name in ("cv", "visits") for m in range(1, 13)},
+    "actual_cv_1": "15",
+    "actual_visits_1": "1500",
+}
 
 
 @dataclass
@@ -165,7 +178,7 @@ MATRIX = {
         "/goals/{year}/actuals/",
         MEMBER_READ,
         EDITOR_WRITE,
-        {"actual_cv_1": "15", "actual_visits_1": "1500"},
+        ACTUALS_POST,
     ),
     "funnel:goal-actuals-export-csv": Case(
         "/goals/{year}/actuals/export.csv", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
@@ -197,7 +210,10 @@ MATRIX = {
         "/worksheets/recompute/", CALCULATOR, NOT_ALLOWED, htmx=True
     ),
     "funnel:worksheet-detail": Case(
-        "/worksheets/{worksheet}/", OBJECT_READ, OBJECT_EDITOR_WRITE, WORKSHEET_POST
+        "/worksheets/{worksheet}/",
+        OBJECT_READ,
+        OBJECT_EDITOR_WRITE,
+        WORKSHEET_POST | {"action": "overwrite"},
     ),
     "funnel:worksheet-duplicate": Case(
         "/worksheets/{worksheet}/duplicate/", NOT_ALLOWED_SIGNED_IN, OBJECT_EDITOR_WRITE
@@ -395,6 +411,12 @@ def test_access(world, name, role, method, htmx):
     else:
         assert response.status_code == expected, (
             f"{where}: {response.status_code}, expected {expected}"
+        )
+    if role != "anonymous":
+        # A shared computer's browser keeps no copy of a signed-in page.
+        cache_control = response.get("Cache-Control", "")
+        assert "private" in cache_control and "no-store" in cache_control, (
+            f"{where}: Cache-Control {cache_control!r}"
         )
     refused = expected in (LOGIN, 403, 404, 405)
     if refused:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from funnel import notices, selectors
 from funnel.domain.grid import MONTHS
 from funnel.formatting import month_label
+from funnel.forms.fields import omitted_fields
 from funnel.models import PlanAction, Role
 
 
@@ -73,14 +74,7 @@ class CompleteForm(forms.Form):
             self.fields[name].validators = []
 
     def missing_fields(self, *, overwrite=False):
-        return [
-            name
-            for name, field in self.fields.items()
-            if not (overwrite and name in self.base_field_names)
-            and field.widget.value_omitted_from_data(
-                self.data, self.files, self.add_prefix(name)
-            )
-        ]
+        return omitted_fields(self, skip=self.base_field_names if overwrite else ())
 
     def is_complete(self, *, overwrite=False):
         return self.is_bound and not self.missing_fields(overwrite=overwrite)

@@ -28,18 +28,26 @@ RATE_MESSAGES = {
 }
 
 
+def omitted_fields(form, *, skip=()):
+    """The fields of ``form`` (but ``skip``) the request did not carry, as
+    each widget tells it (an unchecked checkbox sends nothing and so is
+    never missing)."""
+    return [
+        name
+        for name, field in form.fields.items()
+        if name not in skip
+        and field.widget.value_omitted_from_data(
+            form.data, form.files, form.add_prefix(name)
+        )
+    ]
+
+
 def sent_in_full(form, *names):
     """Whether the request carried every field of ``form`` and ``names``: a
     write happens only from a complete form, so a request that lacks a field
     (an empty or JSON body, a script, a page from an older version) is never
-    read as "this field was cleared". A cleared field is sent empty. An
-    unchecked checkbox sends nothing and so is not asked for."""
-    sent = [
-        bound.html_name
-        for bound in form
-        if not isinstance(bound.field.widget, forms.CheckboxInput)
-    ]
-    return all(name in form.data for name in [*sent, *names])
+    read as "this field was cleared". A cleared field is sent empty."""
+    return not omitted_fields(form) and all(name in form.data for name in names)
 
 
 class ParsedField(forms.CharField):

@@ -79,6 +79,11 @@ class GoalYearForm(forms.Form):
             return self.data.get(f"base_{name}", "")
         return self.initial[name]
 
+    def base_names(self, wanted=True):
+        """The names of the hidden base_* inputs a 保存 must carry (none when
+        not ``wanted``: 上書き保存 overwrites whatever is stored)."""
+        return [f"base_{name}" for name in self.fields] if wanted else []
+
     def base_values(self):
         """{month: (cv_count, cv_rate)} as loaded; None when the form carries no
         base (an old page or a client that never sent one)."""

@@ -31,6 +31,7 @@ from funnel.domain.grid import (
 )
 from funnel.formatting import month_label, year_label
 from funnel.forms.account import PlanReviewForm
+from funnel.forms.fields import sent_in_full
 from funnel.forms.grid import (
     SPREAD_LAST_YEAR,
     SPREAD_WEIGHTS,
@@ -115,6 +116,8 @@ def goal_grid(request, year):
 
 
 BULK_ACTIONS = ("fill_all", "copy_previous", "spread")
+# 保存, 上書き保存 (after a conflict), the no-JavaScript 再計算 and the bulk tools.
+GRID_ACTIONS = ("save", "overwrite", "recompute", *BULK_ACTIONS)
 
 
 @editor_required
@@ -122,12 +125,16 @@ def _goal_grid_post(request, year):
     """保存 (refused if someone saved since the page was loaded), 上書き保存 (the
     user chose to replace their changes), the no-JavaScript 再計算, or one of
     the 一括入力 previews (nothing saved)."""
-    action = request.POST.get("action", "save")
+    action = request.POST.get("action")
+    form = _form(request, year, request.POST)
+    saving = action in ("save", "overwrite")
+    if action not in GRID_ACTIONS or (
+        saving and not sent_in_full(form, *form.base_names(action == "save"))
+    ):
+        return _refuse(request, year, notices.INCOMPLETE_FORM, status=400)
     if action in BULK_ACTIONS:
         return _goal_grid_bulk(request, year, action)
-    saving = action in ("save", "overwrite")
     status, conflict = 200, None
-    form = _form(request, year, request.POST)
     if saving and form.is_valid():
         try:
             services.goal_year_save(
@@ -182,11 +189,33 @@ def _goal_grid_post(request, year):
     return response
 
 
+def _refuse(request, year, message, *, status, goals=None, plan=None):
+    """The grid again with what was posted and why nothing happened."""
+    messages.error(request, message)
+    if plan is None:
+        goals, plan = selectors.goal_year(account=request.account, year=year)
+    form = _form(request, year, request.POST, goals=goals)
+    response = _render_form(request, year, form, plan, keep_inputs=True)
+    response.status_code = status
+    return response
+
+
 def _goal_grid_bulk(request, year, action):
     """全月に適用, 前年をコピー, 年間の配分: the grid shown again with new values
     in its inputs, as unsaved changes the user reviews and then saves (or
     undoes). The base_* values are passed through untouched, so 保存 still
     detects a save made by someone else meanwhile."""
+    goals, plan = selectors.goal_year(account=request.account, year=year)
+    if plan.is_locked:
+        # Nothing to preview into: the year cannot be saved.
+        return _refuse(
+            request,
+            year,
+            services.locked_message(plan),
+            status=409,
+            goals=goals,
+            plan=plan,
+        )
     form = _form(request, year, request.POST)
     tools = _tool_forms(request, year, action)
     if action == "fill_all":
@@ -195,7 +224,6 @@ def _goal_grid_bulk(request, year, action):
         data = _copy_previous(request, year, form)
     else:
         data = _spread(request, year, form, tools[1])
-    goals, plan = selectors.goal_year(account=request.account, year=year)
     form = _form(request, year, request.POST if data is None else data, goals=goals)
     return _render_form(
         request,

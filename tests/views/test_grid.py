@@ -8,20 +8,47 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from funnel.formatting import count_text, rate_text
 from funnel.models import MonthlyGoal
 from tests.conftest import without_tokens
 
 pytestmark = pytest.mark.django_db
 
 
-def year_post(**months):
-    """POST data for a year: months given as {1: ("20", "1"), ...}, the rest empty."""
+def year_post(base=None, **months):
+    """POST data for a year as the page sends it: months given as
+    m1=("20", "1"), ..., the rest empty, on a page loaded with ``base``
+    ({month: (cv text, rate text)}; empty months when not given)."""
     data = {"action": "save"}
+    base = base or {}
     for month in range(1, 13):
         cv, rate = months.get(f"m{month}", ("", ""))
         data[f"cv_count_{month}"] = cv
         data[f"cv_rate_{month}"] = rate
+        data[f"base_cv_count_{month}"], data[f"base_cv_rate_{month}"] = base.get(
+            month, ("", "")
+        )
     return data
+
+
+def loaded_base(account, year=2026):
+    """The base a page loaded now carries: the stored months as the grid
+    writes them."""
+    return {
+        month: (count_text(cv), rate_text(rate))
+        for month, (cv, rate) in stored(account, year).items()
+    }
+
+
+def page_base(client, year=2026):
+    """The base the grid page carries for ``client`` now, read off the page
+    ({month: (cv text, rate text)}): what the browser sends back with 保存."""
+    html = client.get(f"/goals/{year}/").content.decode()
+    found = dict(re.findall(r'name="base_(cv_\w+_\d+)" value="([^"]*)"', html))
+    return {
+        month: (found[f"cv_count_{month}"], found[f"cv_rate_{month}"])
+        for month in range(1, 13)
+    }
 
 
 def stored(account, year=2026):
@@ -101,7 +128,9 @@ def test_emptying_a_month_removes_it(marketer_client, account):
     MonthlyGoal.objects.create(
         account=account, year=2026, month=3, cv_count=5, cv_rate=1
     )
-    marketer_client.post("/goals/2026/", year_post(m1=("10", "2")))
+    marketer_client.post(
+        "/goals/2026/", year_post(loaded_base(account), m1=("10", "2"))
+    )
     assert stored(account) == {1: (10, Decimal("2"))}
 
 
@@ -320,9 +349,14 @@ def test_recompute_and_save_query_counts(
             {f"cv_count_{m}": str(m) for m in range(1, 13)},
             headers={"HX-Request": "true"},
         )
-    first = year_post(**{f"m{m}": (str(m * 10), "2") for m in range(1, 13)})
-    marketer_client.post("/goals/2026/", first)  # creates the year's plan row
-    second = year_post(**{f"m{m}": (str(m * 11), "3") for m in range(1, 13)})
+    first = year_post(
+        loaded_base(account), **{f"m{m}": (str(m * 10), "2") for m in range(1, 13)}
+    )
+    # Creates the year's plan row.
+    assert marketer_client.post("/goals/2026/", first).status_code == 302
+    second = year_post(
+        loaded_base(account), **{f"m{m}": (str(m * 11), "3") for m in range(1, 13)}
+    )
     with CaptureQueriesContext(connection) as save:
         response = marketer_client.post("/goals/2026/", second)
     assert response.status_code == 302

@@ -14,7 +14,7 @@ from funnel.models import (
     Role,
 )
 from tests.conftest import make_member
-from tests.views.test_grid import stored, year_post
+from tests.views.test_grid import page_base, stored, year_post
 from tests.views.test_worksheets import loaded_base
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,10 @@ def test_submit_approve_locks_the_year_and_admin_reopens(clients, account):
 
     assert review(admin, "reopen").status_code == 302
     assert status(account) == PlanStatus.DRAFT
-    assert marketer.post("/goals/2026/", year_post(m1=("30", "1"))).status_code == 302
+    response = marketer.post(
+        "/goals/2026/", year_post(page_base(marketer), m1=("30", "1"))
+    )
+    assert response.status_code == 302
     assert stored(account) == {1: (30, Decimal("1"))}
 
     events = list(PlanEvent.objects.order_by("created_at", "id"))
@@ -180,7 +183,10 @@ def test_saving_records_who_changed_what(marketer_client, marketer, account):
     MonthlyGoal.objects.create(
         account=account, year=2026, month=1, cv_count=20, cv_rate=1
     )
-    marketer_client.post("/goals/2026/", year_post(m1=("24", "1"), m2=("10", "2")))
+    marketer_client.post(
+        "/goals/2026/",
+        year_post(page_base(marketer_client), m1=("24", "1"), m2=("10", "2")),
+    )
     records = {
         (r.month, r.field): (r.old_value, r.new_value, r.user_id)
         for r in ChangeRecord.objects.filter(account=account)
@@ -197,7 +203,10 @@ def test_saving_records_who_changed_what(marketer_client, marketer, account):
     ).content.decode()
     assert "<html" not in fragment and "marketer" in fragment
     # Saving the same values again records nothing.
-    marketer_client.post("/goals/2026/", year_post(m1=("24", "1"), m2=("10", "2")))
+    marketer_client.post(
+        "/goals/2026/",
+        year_post(page_base(marketer_client), m1=("24", "1"), m2=("10", "2")),
+    )
     assert ChangeRecord.objects.filter(account=account).count() == 3
 
 
@@ -264,7 +273,10 @@ def test_fiscal_year_starting_in_april(marketer_client, account):
     assert html.index('aria-label="4月 CV数"') < html.index('aria-label="1月 CV数"')
     assert 'id="id_cv_count_1" value="7"' in html  # January 2025 belongs to 2024年度
     assert 'value="99"' not in html
-    marketer_client.post("/goals/2024/", year_post(m3=("30", "1"), m4=("40", "1")))
+    marketer_client.post(
+        "/goals/2024/",
+        year_post(page_base(marketer_client, 2024), m3=("30", "1"), m4=("40", "1")),
+    )
     assert MonthlyGoal.objects.get(account=account, month=3, cv_count=30).year == 2025
     assert MonthlyGoal.objects.get(account=account, month=4, cv_count=40).year == 2024
     overview = marketer_client.get("/goals/2024/overview/").content.decode()
