@@ -228,10 +228,11 @@ def test_marketer_fills_three_months_and_submits_the_year(page, account, markete
     expect(history).to_contain_text("marketer")
     expect(history).to_contain_text("提出")
     expect(history.locator("q")).to_have_text(comment)
-    # Nothing left for the marketer to do with a submitted year.
+    # A submitted year waits for the review: the marketer can only take it
+    # back (取り下げ) to change it.
     expect(button(page, "提出")).to_have_count(0)
     expect(button(page, "承認")).to_have_count(0)
-    expect(page.get_by_label("コメント")).to_have_count(0)
+    expect(button(page, "取り下げ")).to_be_visible()
 
     plan = plan_of(account, year)
     assert plan.status == PlanStatus.SUBMITTED

@@ -68,6 +68,13 @@ MONTHS = range(1, 13)
 STATS = Counter()
 
 
+def grid_post(**months):
+    """The grid's whole form, 上書き保存: these tests are about what a cell
+    reads, not about a save made meanwhile (tests/reliability/
+    test_nothing_lost_grid.py), so the base need not match what is stored."""
+    return year_post(**months) | {"action": "overwrite"}
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _print_stats():
     yield
@@ -481,7 +488,9 @@ def test_grid_every_text_in_every_cell(world, as_marketer, htmx):
     account = world["account"]
     # htmx changes only the template: the kinds of text, not all of them.
     for case in CHOICE_CASES if htmx else CORPUS:
-        data = {"action": "save"} | {name: case.text for name, _kind in GRID_FIELDS}
+        data = {"action": "overwrite"} | {
+            name: case.text for name, _kind in GRID_FIELDS
+        }
         response, changed = run.send(
             "POST", "/goals/2026/", data, htmx=htmx, where=case.id
         )
@@ -520,7 +529,7 @@ def test_grid_each_text_alone_in_one_cell(world, as_marketer):
     base = {m: ("10", "1") for m in MONTHS}
     for index, case in enumerate(CORPUS):
         name, kind = GRID_FIELDS[(index * 7) % len(GRID_FIELDS)]
-        data = year_post(**{f"m{m}": pair for m, pair in base.items()})
+        data = grid_post(**{f"m{m}": pair for m, pair in base.items()})
         data[name] = case.text
         STATS["grid single-cell payloads"] += 1
         response, changed = run.send("POST", "/goals/2026/", data, where=case.id)
@@ -570,7 +579,7 @@ def test_grid_hidden_base_values_never_fail(world, as_marketer, htmx):
     nothing."""
     run = Run(as_marketer, f"grid base_*{' (htmx)' if htmx else ''}")
     for case in CHOICE_CASES:
-        data = year_post(m1=("20", "1"), m2=("30", "2"))
+        data = grid_post(m1=("20", "1"), m2=("30", "2"))
         for name, _kind in GRID_FIELDS:
             data[f"base_{name}"] = case.text
         STATS["grid payload x field"] += len(GRID_FIELDS)
@@ -595,7 +604,7 @@ def test_grid_spread_tool_every_text_in_every_field(world, as_marketer):
     weights, each text in all of them at once."""
     run = Run(as_marketer, "grid spread")
     for case in CORPUS:
-        data = year_post(m1=("20", "1")) | {"action": "spread", "spread_by": "weights"}
+        data = grid_post(m1=("20", "1")) | {"action": "spread", "spread_by": "weights"}
         data |= {name: case.text for name, _kind in SPREAD_FIELDS}
         STATS["grid payload x field"] += len(SPREAD_FIELDS)
         response, changed = run.send("POST", "/goals/2026/", data, where=case.id)
@@ -616,7 +625,7 @@ def test_grid_fill_tool_month_choice(world, as_marketer):
     run = Run(as_marketer, "grid fill")
     texts = [*CHOICE_TEXTS, "1", "12", "13", "0", "１"]
     for text in texts:
-        data = year_post(m1=("20", "1")) | {"action": "fill_all", "fill_from": text}
+        data = grid_post(m1=("20", "1")) | {"action": "fill_all", "fill_from": text}
         response, changed = run.send("POST", "/goals/2026/", data, where=repr(text))
         if response.status_code != 200 or changed:
             run.problem(repr(text[:20]), f"{response.status_code}, changed={changed}")
@@ -1360,7 +1369,7 @@ def test_boundaries_are_stored_and_read_back_exactly(world, as_marketer):
     account = world["account"]
     response = as_marketer.post(
         "/goals/2026/",
-        year_post(m1=("0", "0.01"), m2=("100,000,000", "100"), m3=("1", "99.99")),
+        grid_post(m1=("0", "0.01"), m2=("100,000,000", "100"), m3=("1", "99.99")),
     )
     assert response.status_code == 302
     goals = {g.month: g for g in MonthlyGoal.objects.filter(account=account, year=2026)}
@@ -1435,7 +1444,7 @@ def test_one_past_each_limit_is_refused_and_nothing_stored(
     world, as_marketer, form, name, text, expected
 ):
     if form == "grid":
-        path, data = "/goals/2026/", year_post(m1=("20", "1")) | {name: text}
+        path, data = "/goals/2026/", grid_post(m1=("20", "1")) | {name: text}
     else:
         path, data = (
             f"/worksheets/{world['worksheet']}/",
@@ -1467,7 +1476,7 @@ def test_integrity_error_in_the_grid_save_is_a_message(world, as_marketer, htmx)
     ):
         response = as_marketer.post(
             "/goals/2026/",
-            year_post(m1=("20", "1"), m2=("77", "3")),
+            grid_post(m1=("20", "1"), m2=("77", "3")),
             headers=HX if htmx else {},
         )
     assert response.status_code in (409, 503)
@@ -1506,7 +1515,7 @@ def test_a_value_a_form_let_through_is_stopped_by_the_database(world, as_markete
     and each view answers with a message, never a 500."""
     before = snapshot()
     with mock.patch.object(numbers, "MAX_COUNT", 10**9):
-        response = as_marketer.post("/goals/2026/", year_post(m1=("200,000,000", "1")))
+        response = as_marketer.post("/goals/2026/", grid_post(m1=("200,000,000", "1")))
     assert response.status_code in (409, 503)
     assert DATABASE_FAILURE in response.content.decode()
     assert snapshot() == before

@@ -30,6 +30,7 @@ from funnel.exports import FORMULA_TRIGGERS
 from funnel.models import Account, PlanEvent, Role, Worksheet, WorksheetChannel
 from tests.conftest import make_member
 from tests.reliability.test_inputs import Page
+from tests.views.test_grid import year_post
 from tests.views.test_worksheets import loaded_base
 
 PAYLOADS = [
@@ -180,13 +181,10 @@ def store_and_render(text, prefix):
         "/goals/2026/history/", headers={"HX-Request": "true"}
     )
     # A number field that refuses the text keeps it in the input.
-    pages["grid-refused"] = admin.post(
-        "/goals/2026/", {"action": "save", "cv_count_1": text}
-    )
+    refused = year_post(m1=(text, ""))
+    pages["grid-refused"] = admin.post("/goals/2026/", refused)
     pages["grid-refused-htmx"] = admin.post(
-        "/goals/2026/",
-        {"action": "save", "cv_count_1": text},
-        headers={"HX-Request": "true"},
+        "/goals/2026/", refused, headers={"HX-Request": "true"}
     )
     pages["worksheet-list"] = admin.get("/worksheets/")
     pages["worksheet"] = admin.get(f"/worksheets/{pk}/")
@@ -280,7 +278,7 @@ def signature(page):
 # Where each page shows the stored text: (tag, attribute), the attribute's
 # value or (None) the element's text containing it.
 SHOWN_IN = {
-    "grid": [("li", None)],  # the apply message names the worksheet
+    "grid": [("p", None)],  # the apply message names the worksheet
     "review-refused": [("textarea", None)],
     "overview": [("q", None)],  # the review comment
     "worksheet-list": [("a", None)],
@@ -393,7 +391,6 @@ def check_member_add(payload, pages, account, problems):
 
 def check_exports(payload, pages, problems):
     stored = payload.strip()
-    expected = "'" + stored if stored.startswith(FORMULA_TRIGGERS) else stored
 
     # The CSVs hold month labels and numbers only: no stored text, and no
     # cell a spreadsheet would read as a formula.
@@ -408,17 +405,19 @@ def check_exports(payload, pages, problems):
         book = load_workbook(io.BytesIO(pages[name].content))
         sheet = book.active
         cell = sheet[first]
-        if cell.value != expected or cell.data_type != "s":
+        # Exactly what was typed, in a string cell; text that looks like a
+        # formula also carries the quote-prefix style.
+        if cell.value != stored or cell.data_type != "s":
             problems.append(f"{name}: {first} is {cell.value!r} ({cell.data_type})")
         strings = [
             c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)
         ]
         for c in strings:
-            if c.value.startswith(FORMULA_TRIGGERS) or c.data_type == "f":
+            if c.data_type != "s" or (
+                c.value.startswith(FORMULA_TRIGGERS) and not c.quotePrefix
+            ):
                 problems.append(f"{name}: {c.coordinate} reads as a formula")
-        if name == "worksheet.xlsx" and not any(
-            c.value == expected for c in strings[1:]
-        ):
+        if name == "worksheet.xlsx" and not any(c.value == stored for c in strings[1:]):
             problems.append(f"{name}: the channel name is missing")
 
     disposition = pages["worksheet.xlsx"]["Content-Disposition"]
