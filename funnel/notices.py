@@ -12,3 +12,7 @@ ROLE_NOT_LISTED = _("役割は一覧から選んでください。")
 INCOMPLETE_FORM = _(
     "入力内容がそろっていないため保存しませんでした。ページを読み込み直してから、もう一度保存してください。"
 )
+# The same for an action that is not a save (a member's role, removal, invitation).
+INCOMPLETE_REQUEST = _(
+    "送信された内容がそろっていないため、何も変更していません。ページを読み込み直してから、もう一度操作してください。"
+)

@@ -47,10 +47,6 @@ ROLE_MESSAGES = {
     "invalid_choice": notices.ROLE_NOT_LISTED,
 }
 
-INCOMPLETE = _(
-    "送信された内容がそろっていないため、何も変更していません。ページを読み込み直してから、もう一度操作してください。"
-)
-
 
 class CompleteForm(forms.Form):
     """A form that writes only when every one of its fields was posted.

@@ -15,10 +15,9 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from funnel import selectors, services
+from funnel import notices, selectors, services
 from funnel.access import admin_required, member_required
 from funnel.forms.account import (
-    INCOMPLETE,
     AccountSettingsForm,
     MemberAddForm,
     MemberRemoveForm,
@@ -108,7 +107,7 @@ def members(request):
         return _members_page(request)
     form = MemberAddForm(request.POST)
     if not form.is_complete():
-        form.add_error(None, INCOMPLETE)
+        form.add_error(None, notices.INCOMPLETE_REQUEST)
         return _members_page(request, form, status=400)
     if not form.is_valid():
         return _members_page(request, form)
@@ -182,7 +181,7 @@ def member_role(request, pk):
     action = _saving(request)
     form = MemberRoleForm(request.POST, membership=membership)
     if not form.is_complete(overwrite=action == "overwrite"):
-        messages.error(request, INCOMPLETE)
+        messages.error(request, notices.INCOMPLETE_REQUEST)
         return _members_page(request, status=400)
     if not form.is_valid():
         messages.error(request, next(iter(form.errors.values()))[0])
@@ -225,7 +224,7 @@ def member_remove(request, pk):
     if membership is None:
         return _member_gone(request)
     if not MemberRemoveForm(request.POST).is_complete():
-        messages.error(request, INCOMPLETE)
+        messages.error(request, notices.INCOMPLETE_REQUEST)
         return _members_page(request, status=400)
     try:
         services.member_remove(
@@ -286,7 +285,7 @@ def settings_view(request):
         action = _saving(request)
         form = AccountSettingsForm(request.POST)
         if not form.is_complete(overwrite=action == "overwrite"):
-            form.add_error(None, INCOMPLETE)
+            form.add_error(None, notices.INCOMPLETE_REQUEST)
             status = 400
         elif form.is_valid():
             try:

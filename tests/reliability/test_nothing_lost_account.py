@@ -751,7 +751,7 @@ if connection.vendor == "postgresql":
 
     @pytest.mark.django_db(transaction=True)
     def test_two_admins_saving_a_role_at_once_one_is_told():
-        """10 rounds: two admins load the members page, then both press 変更
+        """25 rounds: two admins load the members page, then both press 変更
         for the same member at the same moment. One role is stored, the
         other admin is answered 409: never both, never a lost save."""
         account = Account.objects.create(name="同時操作")
@@ -761,7 +761,7 @@ if connection.vendor == "postgresql":
             user=make_member("target", account, Role.MARKETER)
         )
         url = role_url(target)
-        for _round in range(10):
+        for _round in range(25):
             target.refresh_from_db()
             wants = [
                 r for r in (Role.MARKETER, Role.MANAGER, Role.ADMIN) if r != target.role
@@ -774,3 +774,25 @@ if connection.vendor == "postgresql":
             assert sorted(statuses) == [302, 409], statuses
             target.refresh_from_db()
             assert target.role == wants[statuses.index(302)]
+
+    @pytest.mark.django_db(transaction=True)
+    def test_two_admins_saving_the_settings_at_once_one_is_told():
+        """25 rounds: two admins load the settings, then both press 保存 with
+        another name at the same moment. One name is stored, the other admin
+        is answered 409: never both, never a lost save."""
+        account = Account.objects.create(name="同時設定")
+        admins = [
+            client_for(make_member(f"admin{i}", account, Role.ADMIN)) for i in range(2)
+        ]
+        for round_ in range(25):
+            names = [f"{round_}回目 {i}案" for i in range(2)]
+            forms = [
+                loaded(client, SETTINGS, SETTINGS) | {"name": name, "action": "save"}
+                for client, name in zip(admins, names, strict=True)
+            ]
+            statuses = _together(admins, SETTINGS, forms)
+            assert sorted(statuses) == [302, 409], (round_, statuses)
+            account.refresh_from_db()
+            assert account.name == names[statuses.index(302)], round_
+        records = ChangeRecord.objects.filter(account=account, field="アカウント名")
+        assert records.count() == 25
