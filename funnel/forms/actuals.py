@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from funnel.domain import actuals_csv, numbers
 from funnel.domain.grid import MONTHS
 from funnel.formatting import count_text
-from funnel.forms.fields import CountField
+from funnel.forms.fields import CountField, LoadedBase
 from funnel.forms.grid import UNREADABLE_BASE
 
 
-class ActualYearForm(forms.Form):
+class ActualYearForm(LoadedBase, forms.Form):
     """The 12 months' actual CV数 and site visits (実績) of a fiscal year."""
 
     def __init__(self, *args, actuals=None, **kwargs):
@@ -19,7 +19,9 @@ class ActualYearForm(forms.Form):
         for month in MONTHS:
             actual = actuals.get(month)
             initial[f"actual_cv_{month}"] = count_text(actual and actual.cv_count)
-            initial[f"actual_visits_{month}"] = count_text(actual and actual.visits)
+            # Visits run to thousands: shown with separators, as everywhere.
+            visits = actual and actual.visits
+            initial[f"actual_visits_{month}"] = "" if visits is None else f"{visits:,}"
         super().__init__(*args, initial=initial, **kwargs)
         for month in MONTHS:
             self.fields[f"actual_cv_{month}"] = CountField(
@@ -46,18 +48,6 @@ class ActualYearForm(forms.Form):
             else (None, None)
             for m in MONTHS
         }
-
-    def base_text(self, name):
-        """The value a cell had when the page was loaded: posted back with the
-        form, so a save can tell whether someone else saved in between."""
-        if self.is_bound:
-            return self.data.get(f"base_{name}", "")
-        return self.initial[name]
-
-    def base_names(self, wanted=True):
-        """The names of the hidden base_* inputs a 保存 must carry (none when
-        not ``wanted``: 上書き保存 overwrites whatever is stored)."""
-        return [f"base_{name}" for name in self.fields] if wanted else []
 
     def base_values(self):
         """{month: (cv, visits)} as loaded, for ``services.actual_year_save``'s

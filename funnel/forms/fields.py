@@ -14,8 +14,13 @@ COUNT_MESSAGES = {
 }
 YEN_MESSAGES = {
     **COUNT_MESSAGES,
-    "fraction": _("円未満は入力できません。整数の金額を入力してください。"),
-    "invalid": _("金額を数値で入力してください（例: 12,000,000）。"),
+    "negative": _("マイナスの金額は入力できません。0円以上で入力してください。"),
+    "fraction": _(
+        "円未満の金額は入力できません。1円単位になる金額を入力してください（例: 1,200万円）。"
+    ),
+    "invalid": _(
+        "金額を入力してください（例: 12,000,000、1,200万円、1.2億、1億2,000万円）。"
+    ),
     "too_large": _("大きすぎます。1兆円以下で入力してください。"),
 }
 RATE_MESSAGES = {
@@ -48,6 +53,23 @@ def sent_in_full(form, *names):
     (an empty or JSON body, a script, a page from an older version) is never
     read as "this field was cleared". A cleared field is sent empty."""
     return not omitted_fields(form) and all(name in form.data for name in names)
+
+
+class LoadedBase:
+    """For a form whose page carries, beside each input, the value it had when
+    the page was loaded (a hidden ``base_<name>``): a save compares them with
+    what is stored now, so a save made meanwhile is never silently replaced."""
+
+    def base_text(self, name):
+        """The value a field had when the page was loaded."""
+        if self.is_bound:
+            return self.data.get(f"base_{name}", "")
+        return self.initial[name]
+
+    def base_names(self, wanted=True):
+        """The names of the hidden base_* inputs a 保存 must carry (none when
+        not ``wanted``: 上書き保存 overwrites whatever is stored)."""
+        return [f"base_{name}" for name in self.fields] if wanted else []
 
 
 class ParsedField(forms.CharField):
@@ -87,9 +109,12 @@ class CountField(ParsedField):
 
 
 class YenField(ParsedField):
+    """Money as people write it (``1,200万円``, ``1.2億``): no numeric
+    keyboard on phones, which would have no 万 or 億."""
+
     parse = staticmethod(numbers.parse_yen)
     messages = YEN_MESSAGES
-    widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+    widget = forms.TextInput(attrs={"autocomplete": "off"})
 
 
 class RateField(ParsedField):

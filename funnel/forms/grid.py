@@ -15,7 +15,7 @@ from funnel.domain.grid import (
     opens_calendar_year,
 )
 from funnel.formatting import count_text, month_label, rate_text
-from funnel.forms.fields import COUNT_MESSAGES, CountField, RateField
+from funnel.forms.fields import COUNT_MESSAGES, CountField, LoadedBase, RateField
 
 UNREADABLE_BASE = "?"
 # The calendar months, for a form that is not told the fiscal year's order
@@ -38,7 +38,7 @@ class MonthRow(NamedTuple):
     figures: MonthFigures
 
 
-class GoalYearForm(forms.Form):
+class GoalYearForm(LoadedBase, forms.Form):
     """The 12 months' CV数 and CV率 of one year, as one form: saved all or nothing."""
 
     def __init__(self, *args, goals=None, months=None, **kwargs):
@@ -71,18 +71,6 @@ class GoalYearForm(forms.Form):
                 m: (data.get(f"cv_count_{m}"), data.get(f"cv_rate_{m}")) for m in MONTHS
             }
         return {m: self.goals.get(m, (None, None)) for m in MONTHS}
-
-    def base_text(self, name):
-        """The value a cell had when the page was loaded: posted back with the
-        form, so a save can tell whether someone else saved in between."""
-        if self.is_bound:
-            return self.data.get(f"base_{name}", "")
-        return self.initial[name]
-
-    def base_names(self, wanted=True):
-        """The names of the hidden base_* inputs a 保存 must carry (none when
-        not ``wanted``: 上書き保存 overwrites whatever is stored)."""
-        return [f"base_{name}" for name in self.fields] if wanted else []
 
     def base_values(self):
         """{month: (cv_count, cv_rate)} as loaded; None when the form carries no
@@ -154,7 +142,7 @@ def base_values(data):
 class GridFillForm(forms.Form):
     """全月に適用: which month's CV数 and CV率 go into every month."""
 
-    fill_from = forms.TypedChoiceField(label=_("適用する月"), coerce=int)
+    fill_from = forms.TypedChoiceField(label=_("コピー元の月"), coerce=int)
 
     def __init__(self, *args, months, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,8 +150,8 @@ class GridFillForm(forms.Form):
         field.choices = [(month, month_label(month)) for _year, month in months]
         field.initial = months[0][1]
         field.error_messages.update(
-            required=_("適用する月を選んでください。"),
-            invalid_choice=_("適用する月を選んでください。"),
+            required=_("コピー元の月を選んでください。"),
+            invalid_choice=_("コピー元の月を選んでください。"),
         )
 
 
