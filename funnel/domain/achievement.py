@@ -21,7 +21,8 @@ ONE_PLACE = Decimal("0.1")
 class Status(StrEnum):
     ACHIEVED = "achieved"  # 達成
     ON_PACE = "on_pace"  # 順調
-    BEHIND = "behind"  # 遅れ
+    BEHIND = "behind"  # 遅れ: the current month, behind its pace
+    MISSED = "missed"  # 未達: a month that has ended short of its target
     NO_TARGET = "no_target"  # 目標なし
     UPCOMING = "upcoming"  # まだ始まっていない月
     NO_ACTUAL = "no_actual"  # 実績未入力
@@ -59,7 +60,9 @@ def month_status(
     actual: int | None, target: int | None, share_passed: Decimal
 ) -> Status:
     """達成 once the actual reaches the target; before the month ends, 順調 while
-    the actual keeps up with the target × the share of the month passed."""
+    the actual keeps up with the target × the share of the month passed and
+    遅れ when it does not; a month that has ended short of its target is 未達
+    (it can no longer catch up, so "behind" would not be true)."""
     if share_passed == 0:
         return Status.UPCOMING
     if not target:
@@ -68,7 +71,9 @@ def month_status(
         return Status.NO_ACTUAL
     if actual >= target:
         return Status.ACHIEVED
-    if share_passed < 1 and Decimal(actual) >= Decimal(target) * share_passed:
+    if share_passed >= 1:
+        return Status.MISSED
+    if Decimal(actual) >= Decimal(target) * share_passed:
         return Status.ON_PACE
     return Status.BEHIND
 
@@ -118,12 +123,13 @@ def month_achievement(
 
 @dataclass(frozen=True)
 class YearToDate:
-    target: (
-        int  # the year's target up to today (the current month pro rata, rounded up)
-    )
-    actual: int
+    # The year's target up to today (the current month pro rata, rounded up);
+    # None, like year_target, when no month has a target.
+    target: int | None
+    # None while no month so far has an actual: nothing entered is not 0.
+    actual: int | None
     achievement: Decimal | None
-    year_target: int
+    year_target: int | None
     projected: int | None  # the year-end at the current pace
     projected_achievement: Decimal | None
 
@@ -135,17 +141,31 @@ def year_to_date(
     current pace: the share of the plan reached so far, applied to the whole
     year's target (so a seasonal plan projects seasonally)."""
     target_key, actual_key = f"target_{field}", f"actual_{field}"
-    year_target = sum(getattr(m, target_key) or 0 for m in months)
+    targets = [getattr(m, target_key) for m in months]
+    # No month with a target: no figure (—), not a target of 0.
+    year_target = (
+        sum(t for t in targets if t is not None)
+        if any(t is not None for t in targets)
+        else None
+    )
     target_to_date = Decimal(0)
-    actual = 0
+    entered = [
+        getattr(m, actual_key)
+        for m in months
+        if m.share_passed != 0 and getattr(m, actual_key) is not None
+    ]
+    actual = sum(entered) if entered else None
     for m in months:
         if m.share_passed == 0:
             continue
         target_to_date += Decimal(getattr(m, target_key) or 0) * m.share_passed
-        actual += getattr(m, actual_key) or 0
     # Pro rata targets are counts still needed: rounded up like every target.
-    target = int(target_to_date.to_integral_value(rounding="ROUND_CEILING"))
-    if target_to_date == 0:
+    target = (
+        None
+        if year_target is None
+        else int(target_to_date.to_integral_value(rounding="ROUND_CEILING"))
+    )
+    if target_to_date == 0 or actual is None:
         projected = None
     else:
         projected = int(

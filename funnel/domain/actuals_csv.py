@@ -100,6 +100,7 @@ _MONTH_NAME = re.compile(rf"({_ENGLISH})\.?[ ,\-/]*(\d{{4}})", re.ASCII)
 _YEAR_MONTH_NAME = re.compile(rf"(\d{{4}})[ ,\-/]*({_ENGLISH})\.?", re.ASCII)
 # A month without its year (1月, Jan, 01): which year is meant is a guess.
 _NO_YEAR = re.compile(rf"(?:\d{{1,2}} ?月|\d{{1,2}}|{_ENGLISH})\.?", re.ASCII)
+_MONTH_NUMBER = re.compile(r"\d{1,2}", re.ASCII)
 _SPACES = re.compile(r"[\s_\-]+")
 _WHITE = re.compile(r"\s+")
 # Control characters no text file has; C1 controls and the few code points
@@ -134,7 +135,8 @@ class MonthRow:
 @dataclass(frozen=True)
 class Refusal:
     """Why a row cannot be written. ``code``: month_missing, month_unknown,
-    month_no_year, other_year, duplicate, or number (then ``column`` is cv or
+    month_no_year, month_out_of_range (a 13月 or 2026/13: no such month),
+    duplicate, or number (then ``column`` is cv or
     visits and ``detail`` the numbers.ParseError code, or ``formula``). For a
     duplicate ``detail`` is the line the month was first given on."""
 
@@ -147,8 +149,10 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Skip:
-    """A row read past without writing: ``code`` is empty, total, comment or
-    no_values (a month of the year with both figures empty)."""
+    """A row read past without writing: ``code`` is empty, total, comment,
+    no_values (a month of the year with both figures empty) or other_year (a
+    month outside the fiscal year: a rolling 12-month or another fiscal
+    year's export brings some, and only the year's months are taken)."""
 
     line: int
     code: str
@@ -238,7 +242,8 @@ def shown(text: str) -> str:
 
 def parse_month(text: str) -> tuple[int, int]:
     """``(year, month)`` from a month cell, or ParseError: month_missing,
-    month_no_year, month_unknown."""
+    month_no_year, month_unknown, month_out_of_range (a month number that no
+    calendar has, 13月 or 2026/13, with or without a year)."""
     value = _WHITE.sub(" ", normalise(text).casefold())
     if value == "":
         raise ParseError("month_missing")
@@ -248,6 +253,7 @@ def parse_month(text: str) -> tuple[int, int]:
     for pattern in _DATE:
         if match := pattern.fullmatch(value):
             year, month, day = (int(group) for group in match.groups())
+            _month(year, month)
             try:
                 date(year, month, day)
             except ValueError:
@@ -258,13 +264,17 @@ def parse_month(text: str) -> tuple[int, int]:
     if match := _YEAR_MONTH_NAME.fullmatch(value):
         return int(match.group(1)), ENGLISH_MONTHS[match.group(2)]
     if _NO_YEAR.fullmatch(value):
+        number = _MONTH_NUMBER.match(value)
+        if number and not 1 <= int(number.group()) <= 12:
+            # Not a month at all: a missing year is not what is wrong.
+            raise ParseError("month_out_of_range")
         raise ParseError("month_no_year")
     raise ParseError("month_unknown")
 
 
 def _month(year: int, month: int) -> tuple[int, int]:
     if not 1 <= month <= 12:
-        raise ParseError("month_unknown")
+        raise ParseError("month_out_of_range")
     return year, month
 
 
@@ -392,7 +402,9 @@ def parse_actuals_csv(
             refused.append(Refusal(line, error.code, shown(month_text)))
             continue
         if year_month not in in_year:
-            refused.append(Refusal(line, "other_year", shown(month_text)))
+            # A rolling 12-month export (2025/12–2026/11) or another fiscal
+            # year's: its months outside the year are passed, not refused.
+            skipped.append(Skip(line, "other_year", shown(month_text)))
             continue
         if (first := rows.get(year_month)) is not None:
             refused.append(

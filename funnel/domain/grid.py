@@ -17,6 +17,12 @@ class MonthFigures:
     cv_rate: Decimal | None
     visits: int | None
 
+    @property
+    def incomplete(self) -> bool:
+        """CV数 without CV率 or the reverse: the month has no visits figure,
+        though something was entered."""
+        return (self.cv_count is None) != (self.cv_rate is None)
+
 
 @dataclass(frozen=True)
 class YearTotals:
@@ -26,6 +32,9 @@ class YearTotals:
     # with CV but no rate has no visits, and counting its CV would overstate
     # the rate the site must reach.
     cv_rate: Decimal | None
+    # The months (in the order given) with only one of CV数 and CV率: their
+    # CV counts in cv_count, but not in visits or cv_rate.
+    incomplete_months: tuple[int, ...] = ()
 
 
 def visits_needed(cv_count: int | None, cv_rate: Decimal | None) -> int | None:
@@ -46,7 +55,12 @@ def year_totals(months: Sequence[MonthFigures]) -> YearTotals:
     complete = [m for m in months if m.visits is not None]
     visits_total = sum(m.visits for m in complete)
     cv_of_complete = sum(m.cv_count for m in complete)
-    return YearTotals(cv_total, visits_total, rate_of(cv_of_complete, visits_total))
+    return YearTotals(
+        cv_total,
+        visits_total,
+        rate_of(cv_of_complete, visits_total),
+        tuple(m.month for m in months if m.incomplete),
+    )
 
 
 def spread_total(total: int, weights: Sequence[int | Decimal]) -> list[int]:
@@ -162,6 +176,31 @@ def weights_from_counts(counts: Sequence[int | None]) -> list[int]:
     if any(isinstance(c, float) for c in counts):
         raise TypeError("floats are not accepted in the domain")
     return [0 if count is None else count for count in counts]
+
+
+def last_year_weights(
+    actuals: Sequence[int | None], targets: Sequence[int | None]
+) -> tuple[list[int], list[int]]:
+    """前年の実績比: last year's actual CV数 month by month, as weights; a month
+    without an actual falls back to last year's target CV数 (0 without either).
+
+    Returns the weights and the positions of the months that fell back, so the
+    user can be told which months are weighted by a target, not an actual.
+    """
+    if len(actuals) != len(targets):
+        raise ValueError("one actual and one target per month")
+    if any(isinstance(v, float) for v in (*actuals, *targets)):
+        raise TypeError("floats are not accepted in the domain")
+    weights, fell_back = [], []
+    for i, (actual, target) in enumerate(zip(actuals, targets, strict=True)):
+        if actual is not None:
+            weights.append(actual)
+        elif target is not None:
+            weights.append(target)
+            fell_back.append(i)
+        else:
+            weights.append(0)
+    return weights, fell_back
 
 
 def spread_year(

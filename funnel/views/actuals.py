@@ -27,28 +27,60 @@ logger = logging.getLogger(__name__)
 
 
 class ActualRow:
-    __slots__ = ("achievement", "cv_base", "cv_field", "visits_base", "visits_field")
+    __slots__ = (
+        "achievement",
+        "cv_autofocus",
+        "cv_base",
+        "cv_field",
+        "visits_autofocus",
+        "visits_base",
+        "visits_field",
+    )
 
-    def __init__(self, *, achievement, cv_field, visits_field, cv_base, visits_base):
+    def __init__(
+        self,
+        *,
+        achievement,
+        cv_field,
+        visits_field,
+        cv_base,
+        visits_base,
+        first_error=None,
+    ):
         self.achievement = achievement
         self.cv_field = cv_field
         self.visits_field = visits_field
         # What the cells had when the page was loaded (hidden base_* inputs).
         self.cv_base = cv_base
         self.visits_base = visits_base
+        # A refused save puts the caret in the first field with an error.
+        self.cv_autofocus = cv_field.name == first_error
+        self.visits_autofocus = visits_field.name == first_error
 
     @property
     def month(self):
         return self.achievement.month
 
 
-def _context(request, year, form, goals, conflict=None):
+def _first_error(form, months):
+    """The name of the first field with an error, in the order of the page."""
+    if not form.is_bound or form.is_valid():
+        return None
+    for m in months:
+        for name in (f"actual_cv_{m.month}", f"actual_visits_{m.month}"):
+            if form.has_error(name):
+                return name
+    return None
+
+
+def _context(request, year, form, goals, conflict=None, saved=False):
     months = year_achievements(
         fiscal_months(year, request.account.fiscal_year_start_month),
         goals,
         form.month_values(),
         timezone.localdate(),
     )
+    first_error = _first_error(form, months)
     return {
         "year": year,
         "year_label": year_label(request.account, year),
@@ -61,6 +93,7 @@ def _context(request, year, form, goals, conflict=None):
                 visits_field=form[f"actual_visits_{m.month}"],
                 cv_base=form.base_text(f"actual_cv_{m.month}"),
                 visits_base=form.base_text(f"actual_visits_{m.month}"),
+                first_error=first_error,
             )
             for m in months
         ],
@@ -69,6 +102,9 @@ def _context(request, year, form, goals, conflict=None):
         "can_edit": request.membership.can_edit,
         "form": form,
         "conflict": conflict,
+        # Saved over htmx: the figures computed from the saved values go out
+        # of band with the form.
+        "saved": saved,
     }
 
 
@@ -97,7 +133,7 @@ def _actuals_post(request, year, goals, actuals):
     writes: a field that was not sent is not a field that was emptied."""
     action = request.POST.get("action")
     form = ActualYearForm(request.POST, actuals=actuals)
-    status, conflict = 200, None
+    status, conflict, saved = 200, None, False
     if action not in SAVE_ACTIONS or not sent_in_full(
         form, *form.base_names(action == "save")
     ):
@@ -137,9 +173,10 @@ def _actuals_post(request, year, goals, actuals):
     # The form again: refused, with the typed text and the base it was typed
     # on; saved over htmx, as now stored.
     return page_or_fragment(
+            saved = True
         request,
         TEMPLATE,
         "actuals-form",
-        _context(request, year, form, goals, conflict),
+        _context(request, year, form, goals, conflict, saved=saved),
         status=status,
     )

@@ -45,7 +45,7 @@ MONTH_REASONS = {
     "month_no_year": gettext_lazy(
         "年がありません。2026年1月 のように年も含めてください。"
     ),
-    "other_year": gettext_lazy("別の年の行です（%(label)sの月ではありません）。"),
+    "month_out_of_range": gettext_lazy("存在しない月です（月は1〜12）。"),
     "duplicate": gettext_lazy("同じ月の行が複数あります（%(first)s行目と重複）。"),
 }
 NUMBER_REASONS = {
@@ -61,6 +61,7 @@ SKIP_REASONS = {
     "comment": gettext_lazy("コメント行（#）"),
     "no_values": gettext_lazy("CV数・訪問数とも空欄（変更しません）"),
 }
+    "other_year": gettext_lazy("%(label)sの月ではない（取り込みません）"),
 
 
 def _form(request, year, data=None, files=None):
@@ -251,10 +252,15 @@ def _render(request, year, form, *, result=None, previewed=(), changes=0, token=
             ],
             refused_more=max(len(result.refused) - ROWS_SHOWN, 0),
             skipped=[
-                (skip, SKIP_REASONS[skip.code]) for skip in result.skipped[:ROWS_SHOWN]
+                (skip, SKIP_REASONS[skip.code] % {"label": label})
+                for skip in result.skipped[:ROWS_SHOWN]
             ],
             skipped_more=max(len(result.skipped) - ROWS_SHOWN, 0),
             missing_columns=[
+            # Rows there are, but none of the year's months (another year's file).
+            only_other_years=not result.rows
+            and not result.refused
+            and any(skip.code == "other_year" for skip in result.skipped),
                 ACTUALS_COLUMN_NAMES[role]
                 for role in actuals_csv.FIGURES
                 if result.column(role) is None

@@ -23,10 +23,10 @@ from funnel.domain.grid import (
     compare_years,
     fill_all,
     fiscal_months,
+    last_year_weights,
     month_figures,
     quarters,
     spread_year,
-    weights_from_counts,
     year_totals,
 )
 from funnel.formatting import month_label, year_label
@@ -176,6 +176,7 @@ def _goal_grid_post(request, year):
             goals, plan = selectors.goal_year(account=request.account, year=year)
             form = _form(request, year, goals=goals)
             return _render_form(request, year, form, plan)
+            _warn_incomplete(request, form)
     elif saving:
         messages.error(request, notices.FORM_HAS_ERRORS)
     # Re-rendered with the typed text (and the base it was typed on); the
@@ -183,7 +184,13 @@ def _goal_grid_post(request, year):
     goals, plan = selectors.goal_year(account=request.account, year=year)
     form = _form(request, year, request.POST, goals=goals)
     response = _render_form(
-        request, year, form, plan, keep_inputs=True, conflict=conflict
+        request,
+        year,
+        form,
+        plan,
+        keep_inputs=True,
+        conflict=conflict,
+        first_error=_first_error(form) if saving else None,
     )
     response.status_code = status
     return response
@@ -194,6 +201,30 @@ def _refuse(request, year, message, *, status, goals=None, plan=None):
     messages.error(request, message)
     if plan is None:
         goals, plan = selectors.goal_year(account=request.account, year=year)
+def _warn_incomplete(request, form):
+    """A month with only one of CV数 and CV率 is saved as typed, but has no
+    visits figure: say which months, so the gap is not missed."""
+    months = [row.month for row in form.rows() if row.figures.incomplete]
+    if months:
+        messages.warning(
+            request,
+            _(
+                "%(months)sはCV数とCV率の一方だけが入力されているため、サイト訪問数を計算できません。両方を入力してください。"
+            )
+            % {"months": "、".join(month_label(m) for m in months)},
+        )
+
+
+def _first_error(form):
+    """The name of the grid's first cell with an error, in the page's order:
+    a refused save puts the caret there (autofocus; app.js after a swap)."""
+    for row in form.rows():
+        for cell in (row.cv, row.rate):
+            if cell.errors:
+                return cell.name
+    return None
+
+
     form = _form(request, year, request.POST, goals=goals)
     response = _render_form(request, year, form, plan, keep_inputs=True)
     response.status_code = status
@@ -291,14 +322,20 @@ def _spread(request, year, form, spread_form):
     data = spread_form.cleaned_data
     months = [month for _cal_year, month in _months(request, year)]
     if data["spread_by"] == SPREAD_LAST_YEAR:
-        last_year = selectors.goals_by_month(account=request.account, year=year - 1)
-        weights = weights_from_counts(
-            [goal.cv_count if (goal := last_year.get(m)) else None for m in months]
+        # Last year's actual CV数; a month without one weighs by its target.
+        actuals = selectors.actuals_by_month(account=request.account, year=year - 1)
+        targets = selectors.goals_by_month(account=request.account, year=year - 1)
+        weights, fell_back = last_year_weights(
+            [a.cv_count if (a := actuals.get(m)) else None for m in months],
+            [g.cv_count if (g := targets.get(m)) else None for m in months],
         )
+    fell_back = []
         if not any(weights):
             spread_form.add_error(
                 "spread_by",
-                _("前年（%(label)s）のCV数がないため、前年の実績比では配分できません。")
+                _(
+                    "前年（%(label)s）の実績CV数も目標CV数もないため、前年の実績比では配分できません。"
+                )
                 % {"label": year_label(request.account, year - 1)},
             )
             messages.error(request, refused)
@@ -317,7 +354,26 @@ def _spread(request, year, form, spread_form):
 
 
 def _render_form(
-    request, year, form, plan, keep_inputs=False, conflict=None, tools=None, bulk=""
+    request,
+    year,
+    form,
+    plan,
+    keep_inputs=False,
+    conflict=None,
+    tools=None,
+    bulk="",
+    first_error=None,
+    if fell_back:
+        messages.info(
+            request,
+            _(
+                "前年（%(label)s）の実績CV数がない月（%(months)s）は、前年の目標CV数の比で配分しました。"
+            )
+            % {
+                "label": year_label(request.account, year - 1),
+                "months": "、".join(month_label(months[i]) for i in fell_back),
+            },
+        )
 ):
     context = _context(request, year, form, plan, tools=tools)
     context["conflict"] = conflict
@@ -326,6 +382,7 @@ def _render_form(
     context["bulk"] = bulk
     if keep_inputs:
         # A refused save keeps the inputs on screen, even when the year was
+    context["first_error"] = first_error
         # locked meanwhile: the user must not lose what they typed.
         context["can_edit"] = True
     return page_or_fragment(request, TEMPLATE, "grid-form", context)

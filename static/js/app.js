@@ -25,7 +25,82 @@
     root.querySelectorAll("[data-js-only]").forEach(function (element) {
       element.hidden = false;
     });
+    showWeights();
   }
+
+  // 年間の数値から配分: the 12 比率 inputs matter only for 比率を指定; with
+  // another choice they are hidden (without this file they are always shown).
+  function showWeights() {
+    var weights = document.getElementById("spread-weights");
+    if (!weights) return;
+    var chosen = document.querySelector('input[name="spread_by"]:checked');
+    weights.hidden = !chosen || chosen.value !== "weights";
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "spread_by") showWeights();
+  });
+
+  // After a refused save the caret goes to the first field with an error
+  // (the page's order), so the user can correct it at once. The server marks
+  // it with autofocus too, for the page rendered without htmx.
+  var savingForms = {}; // form id -> true while a 保存 / 上書き保存 is posted
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.id) return;
+    var action = event.submitter ? event.submitter.value : "save";
+    savingForms[form.id] = action === "save" || action === "overwrite";
+  }, true);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var id = config && config.elt && config.elt.id;
+    if (!id || !savingForms[id]) return;
+    delete savingForms[id];
+    var form = document.getElementById(id);
+    var first = form && form.querySelector(
+      'input[aria-invalid="true"]:not([type=hidden]):not([disabled])');
+    if (first) {
+      first.focus();
+      first.select();
+    }
+  });
+
+  function banner(show) {
+    var element = document.getElementById("error-banner");
+    if (element) element.hidden = !show;
+  }
+
+  var leaving = false;
+  document.addEventListener("input", function (event) { markChanged(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    refresh(document);
+    gridSwapped();
+  });
+  // The undo is armed as soon as the new form is in the page (afterSwap): the
+  // values and the focus are already there, and a Ctrl+Z may come before
+  // htmx settles. gridSwapped() acts once per form, so settling again is a no-op.
+  document.addEventListener("htmx:afterSwap", gridSwapped);
+  document.addEventListener("htmx:afterSettle", function () {
+    refresh(document);
+    gridSwapped();
+  });
+  // A plain form post navigates away on purpose; htmx posts prevent the default.
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) leaving = true;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!leaving && document.querySelector("input.changed")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+  document.addEventListener("htmx:sendError", function () { banner(true); });
+  document.addEventListener("htmx:responseError", function () { banner(true); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) banner(false);
+  });
 
   function banner(show) {
     var element = document.getElementById("error-banner");

@@ -78,7 +78,7 @@ def test_marketer_uploads_previews_and_confirms(page, marketer, account, tmp_pat
 
 
 def test_a_refused_row_offers_no_confirmation(page, marketer, account, tmp_path):
-    text = "年月,訪問数,CV数\n2026年1月,100,1\n2025年12月,100,1\n2026年2月,=1+1,2\n"
+    text = "年月,訪問数,CV数\n2026年1月,100,1\n2026年13月,100,1\n2026年2月,=1+1,2\n"
     sign_in(page, "marketer")
     open_import(page)
     page.get_by_label("CSVファイル").set_input_files(
@@ -89,7 +89,7 @@ def test_a_refused_row_offers_no_confirmation(page, marketer, account, tmp_path)
     expect(page.locator("#import-blocked")).to_contain_text("確定できません")
     refused = page.locator("#import-refused tbody tr")
     expect(refused).to_have_count(2)
-    expect(refused.nth(0)).to_contain_text("別の年の行です")
+    expect(refused.nth(0)).to_contain_text("存在しない月です")
     expect(refused.nth(1)).to_contain_text("数式は取り込めません")
     expect(page.get_by_role("button", name="取り込みを確定する")).to_have_count(0)
     assert stored(account) == {}

@@ -360,6 +360,11 @@ def test_typing_the_moment_the_saved_form_appears_is_recomputed(page, marketer):
     expect(page.locator("#id_cv_count_3-error")).to_have_text("")
 
 
+# The aborted recompute, as the browser and htmx report it.
+@pytest.mark.allow_console_errors(
+    r"net::ERR_FAILED \(http://[^/]+/goals/2026/recompute/",
+    r"^console: htmx:sendError,",
+)
 def test_unreachable_server_shows_a_banner_and_keeps_typed_values(page, marketer):
     open_grid(page, "marketer")
     banner = page.locator("#error-banner")
@@ -376,3 +381,36 @@ def test_unreachable_server_shows_a_banner_and_keeps_typed_values(page, marketer
     expect(page.locator("#visits-1")).to_have_text("2,000")
     expect(banner).to_be_hidden()
     expect(count_input(page, 1)).to_have_value("20")
+
+
+def test_a_refused_save_puts_the_caret_in_the_first_bad_cell(page, account, marketer):
+    open_grid(page, "marketer")
+    count_input(page, 1).fill("20")
+    rate_input(page, 4).fill("abc")
+    count_input(page, 9).fill("x")
+    count_input(page, 1).focus()
+    save_button(page).click()
+    expect(page.get_by_role("alert").filter(has_text=SAVE_ERROR)).to_be_visible()
+    expect(rate_input(page, 4)).to_be_focused()
+    assert goals(account) == {}
+
+
+def test_a_month_with_one_input_is_marked_and_saved_with_a_warning(
+    page, account, marketer
+):
+    open_grid(page, "marketer")
+    count_input(page, 1).fill("20")
+    rate_input(page, 1).fill("1")
+    count_input(page, 5).fill("10")
+    expect(page.locator("#total-note")).to_contain_text("1 か月は入力が不完全です")
+    expect(page.locator("#total-note")).to_contain_text("（5月）")
+    expect(page.locator("#visits-5 .incomplete-mark")).to_be_visible()
+    expect(page.locator("#visits-1 .incomplete-mark")).to_have_count(0)
+    save_button(page).click()
+    expect(
+        page.get_by_text("5月はCV数とCV率の一方だけが入力されている")
+    ).to_be_visible()
+    assert goals(account) == {1: (20, Decimal("1.00")), 5: (10, None)}
+    rate_input(page, 5).fill("2")
+    expect(page.locator("#total-note")).not_to_contain_text("不完全")
+    expect(page.locator("#visits-5 .incomplete-mark")).to_have_count(0)

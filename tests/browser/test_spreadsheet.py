@@ -286,7 +286,7 @@ def test_fill_all_and_undo(page, account, marketer):
     count_input(page, 4).fill("1,200")
     rate_input(page, 4).fill("1.5")
     # Entering 4月 chose it as the month to apply.
-    expect(page.get_by_label("適用する月")).to_have_value("4")
+    expect(page.get_by_label("コピー元の月")).to_have_value("4")
 
     button(page, "全月に適用").click()
     expect(status(page, "4月の値を全月に適用しました。" + UNSAVED)).to_be_visible()
@@ -506,7 +506,7 @@ def test_bulk_actions_work_without_javascript(browser, live_server, account, mar
         button(page, "前年をコピー").click()
         expect(count_input(page, 1)).to_have_value("20")
         expect(count_input(page, 1)).to_have_class(CHANGED)
-        page.get_by_label("適用する月").select_option("1")
+        page.get_by_label("コピー元の月").select_option("1")
         button(page, "全月に適用").click()
         expect(count_input(page, 12)).to_have_value("20")
         save_button(page).click()
@@ -514,3 +514,38 @@ def test_bulk_actions_work_without_javascript(browser, live_server, account, mar
         assert goals(account) == {m: (20, Decimal("1.00")) for m in range(1, 13)}
     finally:
         context.close()
+
+
+def test_the_weights_show_only_for_typed_ratios(page, account, marketer):
+    open_grid(page)
+    page.get_by_text("年間の数値から配分").click()
+    weights = page.locator("#spread-weights")
+    # 均等 is chosen: the 12 比率 inputs are not in the way.
+    expect(weights).to_be_hidden()
+    page.get_by_label("前年の実績比").check()
+    expect(weights).to_be_hidden()
+    page.get_by_label("比率を指定").check()
+    expect(weights).to_be_visible()
+    paste(
+        page,
+        "\n".join(["1"] * 6 + ["3"] * 6),
+        page.get_by_label("1月 比率", exact=True),
+    )
+    page.get_by_label("年間CV数").fill("240")
+    button(page, "配分する").click()
+    expect(status(page, "年間CV数 240 を各月に配分しました。")).to_be_visible()
+    # The answer keeps 比率を指定, and with it the weights on screen.
+    expect(weights).to_be_visible()
+    assert [grid_values(page)[m][0] for m in (1, 12)] == ["10", "30"]
+    page.get_by_label("均等").check()
+    expect(weights).to_be_hidden()
+
+
+def test_the_weights_are_there_without_javascript(browser, live_server, marketer):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, "marketer")
+    page.goto(GRID)
+    page.get_by_text("年間の数値から配分").click()
+    expect(page.get_by_label("1月 比率", exact=True)).to_be_visible()
+    context.close()

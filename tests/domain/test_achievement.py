@@ -66,7 +66,7 @@ def test_month_share_passed(year, month, today, share):
         (12, 10, Decimal("0.5"), Status.ACHIEVED),  # achieved early
         (5, 10, Decimal("0.5"), Status.ON_PACE),
         (4, 10, Decimal("0.5"), Status.BEHIND),
-        (9, 10, Decimal(1), Status.BEHIND),  # the month is over
+        (9, 10, Decimal(1), Status.MISSED),  # the month is over: 未達, not 遅れ
         (None, 10, Decimal("0.5"), Status.NO_ACTUAL),
         (3, 0, Decimal("0.5"), Status.NO_TARGET),
         (3, None, Decimal(1), Status.NO_TARGET),
@@ -127,10 +127,30 @@ def test_nothing_passed_projects_nothing():
     ytd = year_to_date(_months(date(2025, 6, 1), [10] * 12, [None] * 12))
     assert (ytd.target, ytd.actual, ytd.projected, ytd.achievement) == (
         0,
-        0,
+        None,
         None,
         None,
     )
+
+
+def test_nothing_entered_is_no_figure_not_zero():
+    """Months have passed but no actual was typed: the actual, its rate and
+    the projection are — (None), not 0 and 0.0 %."""
+    ytd = year_to_date(_months(date(2026, 6, 15), [10] * 12, [None] * 12))
+    assert ytd.target > 0 and ytd.year_target == 120
+    assert (ytd.actual, ytd.achievement, ytd.projected) == (None, None, None)
+    assert ytd.projected_achievement is None
+
+
+def test_no_targets_is_no_target_not_zero():
+    ytd = year_to_date(_months(date(2026, 6, 15), [None] * 12, [5] * 12))
+    assert (ytd.target, ytd.year_target, ytd.achievement) == (None, None, None)
+    assert ytd.actual == 30  # January to June: the months that have begun
+
+
+def test_an_entered_zero_is_a_figure():
+    ytd = year_to_date(_months(date(2026, 2, 28), [10] * 12, [0] + [None] * 11))
+    assert ytd.actual == 0 and ytd.achievement == Decimal("0.0")
 
 
 def test_zero_targets_give_no_rates():

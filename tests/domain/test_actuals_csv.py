@@ -18,6 +18,7 @@ from funnel.domain.actuals_csv import (
     preview,
     values_to_write,
 )
+from funnel.domain.grid import fiscal_months
 from funnel.domain.numbers import ParseError
 
 GA4 = 'Month,Sessions,Conversions\r\n2026-01,"1,200",12\r\n2026-02,900,9\r\n'
@@ -241,9 +242,16 @@ def test_month_formats(text):
         ("1月", "month_no_year"),
         ("01", "month_no_year"),
         ("Jan", "month_no_year"),
-        ("2026-13", "month_unknown"),
-        ("2026-00", "month_unknown"),
-        ("202613", "month_unknown"),
+        # A month no calendar has: said so, whether or not a year is there.
+        ("2026-13", "month_out_of_range"),
+        ("2026/13", "month_out_of_range"),
+        ("2026年13月", "month_out_of_range"),
+        ("2026-00", "month_out_of_range"),
+        ("202613", "month_out_of_range"),
+        ("2026-13-01", "month_out_of_range"),
+        ("13月", "month_out_of_range"),
+        ("１３月", "month_out_of_range"),
+        ("0月", "month_out_of_range"),
         ("2026-02-30", "month_unknown"),
         ("Foo 2026", "month_unknown"),
         ("26-01", "month_unknown"),
@@ -341,7 +349,7 @@ def test_every_row_reason_at_once():
     text = (
         "month,visits,cv\n"  # 1
         "2026-01,100,1\n"  # 2 written
-        "2025-12,100,1\n"  # 3 another year
+        "2025-12,100,1\n"  # 3 another year: skipped
         "2026-01-31,100,1\n"  # 4 duplicate of line 2
         "1月,100,1\n"  # 5 no year
         "last month,100,1\n"  # 6 unknown
@@ -355,7 +363,6 @@ def test_every_row_reason_at_once():
     )
     result = parse(text)
     assert reasons(result) == [
-        (3, "other_year", None, None),
         (4, "duplicate", None, "2"),
         (5, "month_no_year", None, None),
         (6, "month_unknown", None, None),
@@ -363,6 +370,7 @@ def test_every_row_reason_at_once():
         (8, "number", "visits", "invalid"),
     ]
     assert [(s.line, s.code) for s in result.skipped] == [
+        (3, "other_year"),
         (9, "empty"),
         (10, "total"),
         (11, "empty"),
@@ -371,7 +379,7 @@ def test_every_row_reason_at_once():
     ]
     assert written(result) == [(2026, 1, 1, 100)]
     assert not result.can_write
-    assert result.refused_lines == 6
+    assert result.refused_lines == 5
 
 
 @pytest.mark.parametrize(
@@ -436,10 +444,37 @@ def test_fiscal_year_starting_in_april():
     )
     result = parse(text, year=2026, start=4)
     assert written(result) == [(2026, 4, 4, 400), (2027, 1, 1, 100), (2027, 3, 3, 300)]
-    assert [(r.line, r.code) for r in result.refused] == [
-        (2, "other_year"),
-        (6, "other_year"),
+    assert result.refused == ()
+    assert [(s.line, s.code, s.value) for s in result.skipped] == [
+        (2, "other_year", "2026-03"),
+        (6, "other_year", "2027-04"),
     ]
+    assert result.can_write
+
+
+def test_a_rolling_twelve_month_export_takes_the_years_months():
+    """2025/12–2026/11, as an analytics tool exports the last 12 months: the
+    eleven months of 2026 are taken, December 2025 is listed as skipped."""
+    lines = ["月,セッション,コンバージョン"]
+    lines += ["2025/12,1200,12"] + [f"2026/{m},{m * 100},{m}" for m in range(1, 12)]
+    result = parse("\n".join(lines) + "\n", year=2026)
+    assert [r.month for r in result.rows] == list(range(1, 12))
+    assert [(s.line, s.code, s.value) for s in result.skipped] == [
+        (2, "other_year", "2025/12")
+    ]
+    assert result.refused == () and result.can_write
+
+
+def test_a_fiscal_year_export_in_a_calendar_year_account():
+    """2026年度 (April 2026 – March 2027) read for the calendar year 2026:
+    April to December are taken, January to March 2027 skipped."""
+    text = "month,visits,cv\n" + "".join(
+        f"{y}-{m:02d},{m},{m}\n" for y, m in fiscal_months(2026, 4)
+    )
+    result = parse(text, year=2026)
+    assert [r.month for r in result.rows] == list(range(4, 13))
+    assert [s.value for s in result.skipped] == ["2027-01", "2027-02", "2027-03"]
+    assert result.can_write
 
 
 def test_rows_come_out_in_fiscal_order():
@@ -449,14 +484,15 @@ def test_rows_come_out_in_fiscal_order():
 
 def test_another_year_only():
     result = parse(GA4, year=2025)
-    assert [r.code for r in result.refused] == ["other_year", "other_year"]
-    assert not result.can_write
+    assert result.refused == ()
+    assert [s.code for s in result.skipped] == ["other_year", "other_year"]
+    assert not result.can_write  # nothing of the year to write
 
 
 # --- a large export ----------------------------------------------------------------
 
 
-def test_ten_thousand_rows_parse_quickly_and_refuse_the_other_years():
+def test_ten_thousand_rows_parse_quickly_and_skip_the_other_years():
     lines = ["Month,Sessions,Conversions"]
     months = [(y, m) for y in range(1200, 2900) for m in range(1, 13)][:10_000]
     lines += [f"{y}-{m:02d},{y * m:,},{m}" for y, m in months]
@@ -466,9 +502,9 @@ def test_ten_thousand_rows_parse_quickly_and_refuse_the_other_years():
     result = parse_actuals_csv(data, fiscal_year=2026, start_month=4)
     assert time.perf_counter() - started < 3
     assert len(result.rows) == 12
-    assert len(result.refused) == 10_000 - 12
-    assert {r.code for r in result.refused} == {"other_year"}
-    assert not result.can_write
+    assert len(result.skipped) == 10_000 - 12
+    assert {s.code for s in result.skipped} == {"other_year"}
+    assert result.refused == () and result.can_write
 
 
 # --- what is written -----------------------------------------------------------------

@@ -79,3 +79,33 @@ def test_visits_times_rate_covers_cv(cv, rate):
     visits = visits_needed(cv, rate)
     assert isinstance(visits, int)
     assert Decimal(visits) * rate / 100 >= cv
+
+
+def test_incomplete_months_are_named_in_the_totals():
+    months = [
+        month_figures(1, 20, Decimal(1)),
+        month_figures(2, 10, None),
+        month_figures(3, None, Decimal(2)),
+        month_figures(4, None, None),
+        month_figures(5, 0, Decimal(1)),
+    ]
+    assert [m.month for m in months if m.incomplete] == [2, 3]
+    totals = year_totals(months)
+    assert totals.incomplete_months == (2, 3)
+    # The CV of February counts in ΣCV, not in the visits or the rate.
+    assert (totals.cv_count, totals.visits, totals.cv_rate) == (
+        30,
+        2000,
+        Decimal("1.00"),
+    )
+
+
+def test_a_complete_or_empty_year_has_no_incomplete_months():
+    assert (
+        year_totals(
+            [month_figures(m, None, None) for m in range(1, 13)]
+        ).incomplete_months
+        == ()
+    )
+    full = [month_figures(m, 1, Decimal(1)) for m in range(1, 13)]
+    assert year_totals(full).incomplete_months == ()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from funnel.domain.grid import (
     MONTHS,
     fill_all,
+    last_year_weights,
     spread_total,
     spread_year,
     weights_from_counts,
@@ -139,3 +140,34 @@ def test_spread_always_adds_up_to_the_total(total, weights):
 )
 def test_spread_by_decimal_weights_adds_up(total, weights):
     assert sum(spread_total(total, weights)) == total
+
+
+# --- 前年の実績比 -------------------------------------------------------------------
+
+
+def test_last_year_weights_prefer_actuals_and_name_the_fallbacks():
+    actuals = [10, None, 0, None] + [None] * 8
+    targets = [99, 20, 99, None] + [5] * 8
+    weights, fell_back = last_year_weights(actuals, targets)
+    # An actual of 0 is an actual: it weighs 0, not the target.
+    assert weights == [10, 20, 0, 0] + [5] * 8
+    assert fell_back == [1, *range(4, 12)]
+
+
+def test_last_year_weights_refuse_floats_and_a_mismatch():
+    with pytest.raises(TypeError):
+        last_year_weights([1.0], [1])
+    with pytest.raises(ValueError):
+        last_year_weights([1, 2], [1])
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 10**6)), min_size=12, max_size=12),
+    st.lists(st.one_of(st.none(), st.integers(0, 10**6)), min_size=12, max_size=12),
+)
+def test_last_year_weights_take_each_months_actual_else_its_target(actuals, targets):
+    weights, fell_back = last_year_weights(actuals, targets)
+    for i, (actual, target) in enumerate(zip(actuals, targets, strict=True)):
+        expected = actual if actual is not None else (target or 0)
+        assert weights[i] == expected
+        assert (i in fell_back) == (actual is None and target is not None)

@@ -631,7 +631,7 @@ def test_grid_fill_tool_month_choice(world, as_marketer):
             run.problem(repr(text[:20]), f"{response.status_code}, changed={changed}")
             continue
         html = response.content.decode()
-        if text not in {"1", "12"} and "適用する月を選んでください。" not in html:
+        if text not in {"1", "12"} and "コピー元の月を選んでください。" not in html:
             run.problem(repr(text[:20]), "no message for a month that is not one")
     run.assert_clean()
 

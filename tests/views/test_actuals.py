@@ -70,7 +70,8 @@ def test_actuals_page_shows_target_actual_rate_and_status(
     assert 'id="visits-achievement-1">105.0%<' in html
     assert "status-achieved" in html.split('id="cv-status-1"')[1][:80]
     assert 'id="cv-achievement-2">50.0%<' in html
-    assert "status-behind" in html.split('id="cv-status-2"')[1][:80]
+    # A finished month short of its target has missed it: 未達, not 遅れ.
+    assert "status-missed" in html.split('id="cv-status-2"')[1][:80]
     assert "status-no_actual" in html.split('id="cv-status-3"')[1][:80]
     assert "1.19 %" in html  # actual CV率 of January: 25 / 2,100
     assert "暦日" in html  # the page says how pace is counted
@@ -167,6 +168,89 @@ def test_htmx_save_answers_with_the_form(marketer_client, account):
     assert (
         html.lstrip().startswith('<form id="actuals-form"') and "保存しました" in html
     )
+
+
+def test_htmx_save_sends_the_year_to_date_card_out_of_band(
+    marketer_client, account, targets
+):
+    """The card is computed from the saved values: it comes with the answer
+    to 実績を保存, not only on the next reload."""
+    response = marketer_client.post(
+        f"/goals/{PAST}/actuals/",
+        actual_post(marketer_client, m1=("25", "2,100"), m2=("10", "1000")),
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    card = html.split('id="ytd-card"')[1].split("</section>")[0]
+    assert 'hx-swap-oob="true"' in card
+    cv = card.split('id="ytd-cv"')[1].split("</tr>")[0]
+    assert ">35<" in cv and ">240<" in cv  # 25 + 10 of a 12 × 20 year
+    visits = card.split('id="ytd-visits"')[1].split("</tr>")[0]
+    assert ">3,100<" in visits
+
+
+def test_a_refused_htmx_save_sends_no_card(marketer_client, account):
+    response = marketer_client.post(
+        f"/goals/{PAST}/actuals/",
+        actual_post(marketer_client, m1=("x", "")),
+        headers={"HX-Request": "true"},
+    )
+    assert 'id="ytd-card"' not in response.content.decode()
+
+
+def test_the_full_page_has_the_card_once(marketer_client, account):
+    html = marketer_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    assert html.count('id="ytd-card"') == 1 and "hx-swap-oob" not in html
+
+
+def test_nothing_entered_shows_dashes_not_zero(marketer_client, account, targets):
+    html = marketer_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    cv = html.split('id="ytd-cv"')[1].split("</tr>")[0]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', cv)
+    # 累計目標, 累計実績, 達成率, 年間目標, 年末見込み, 見込み達成率
+    assert cells == ["240", "—", "—", "240", "—", "—"]
+    assert "0.0%" not in html
+
+
+def test_no_targets_and_no_actuals_show_only_dashes(marketer_client, account):
+    html = marketer_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    card = html.split('id="ytd-card"')[1].split("</section>")[0]
+    assert set(re.findall(r'<td class="num">([^<]*)</td>', card)) == {"—"}
+
+
+def test_visits_show_thousands_separators(marketer_client, account):
+    MonthlyActual.objects.create(
+        account=account, year=PAST, month=1, cv_count=1200, visits=123456
+    )
+    html = marketer_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    assert 'name="actual_visits_1" id="id_actual_visits_1" value="123,456"' in html
+    assert 'name="base_actual_visits_1" value="123,456"' in html
+    assert ">123,456<" in html.split('id="ytd-visits"')[1].split("</tr>")[0]
+    # What the page shows saves back unchanged (no conflict, nothing changed).
+    data = loaded_form(marketer_client) | {"action": "save"}
+    response = marketer_client.post(f"/goals/{PAST}/actuals/", data)
+    assert response.status_code == 302
+    assert stored_actuals(account) == {1: (1200, 123456)}
+
+
+def test_the_manager_reads_visits_with_separators(manager_client, account):
+    MonthlyActual.objects.create(
+        account=account, year=PAST, month=1, cv_count=12, visits=123456
+    )
+    html = manager_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    assert '<span class="num">123,456</span>' in html
+
+
+def test_a_refused_save_puts_autofocus_on_the_first_error(marketer_client, account):
+    response = marketer_client.post(
+        f"/goals/{PAST}/actuals/",
+        actual_post(marketer_client, m2=("1", "x"), m5=("y", "")),
+    )
+    html = response.content.decode()
+    assert html.count(" autofocus") == 1
+    assert re.search(r'id="id_actual_visits_2"[^>]* autofocus', html)
+    fine = marketer_client.get(f"/goals/{PAST}/actuals/").content.decode()
+    assert " autofocus" not in fine
 
 
 def test_actuals_page_query_count_is_constant(

@@ -260,7 +260,7 @@ def test_fiscal_year_starting_in_april_writes_the_right_calendar_year(
 REFUSED = (
     "month,visits,cv\n"
     "2026-01,100,1\n"
-    "2025-12,100,1\n"
+    "13月,100,1\n"
     "2026/1,100,1\n"
     "1月,100,1\n"
     "<script>alert(1)</script>,100,1\n"
@@ -280,7 +280,7 @@ def test_any_refused_row_blocks_confirmation_and_says_why(marketer_client, accou
         r"<tr><td class=\"num\">(\d+)</td><td>(.*?)</td><td>(.*?)</td>", refused
     )
     assert [(line, reason.split("（")[0]) for line, _value, reason in rows] == [
-        ("3", "別の年の行です"),
+        ("3", "存在しない月です"),
         ("4", "同じ月の行が複数あります"),
         ("5", "年がありません。2026年1月 のように年も含めてください。"),
         ("6", "月として読み取れません"),
@@ -362,15 +362,57 @@ def test_an_oversize_file_is_refused_and_the_limit_named(marketer_client):
 
 
 def test_a_long_list_of_refusals_is_shortened(marketer_client):
+    lines = ["month,visits,cv"] + [f"2026-{i % 12 + 1:02d},x,1" for i in range(10_000)]
+    response = upload(marketer_client, "\n".join(lines))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "取り込めない行が10000行あります。" in html
+    assert "ほかに9900件あります（最初の100件を表示）。" in html
+    assert token_of(response) is None
+
+
+def test_a_long_export_takes_the_year_and_lists_the_rest_as_skipped(
+    marketer_client,
+):
     lines = ["month,visits,cv"] + [
         f"{2000 + i // 12}-{i % 12 + 1:02d},1,1" for i in range(10_000)
     ]
     response = upload(marketer_client, "\n".join(lines))
-    assert response.status_code == 200
     html = response.content.decode()
-    assert "取り込めない行が9988行あります。" in html
-    assert "ほかに9888件あります（最初の100件を表示）。" in html
+    assert "取り込めない行" not in html
+    assert "ほかに9888行あります（最初の100行を表示）。" in html
+    assert "2026年の月ではない（取り込みません）" in html
+    assert token_of(response) is not None
+
+
+ROLLING = "月,セッション,コンバージョン\n2025/12,1200,12\n" + "".join(
+    f"2026/{m},{m * 1000},{m}\n" for m in range(1, 12)
+)
+
+
+def test_a_rolling_twelve_months_imports_the_years_months(marketer_client, account):
+    response = upload(marketer_client, ROLLING)
+    html = response.content.decode()
+    skipped = html.split('id="import-skipped"')[1].split("</table>")[0]
+    assert "2025/12" in skipped and "2026年の月ではない（取り込みません）" in skipped
+    assert 'id="import-month-11"' in html and 'id="import-month-12"' not in html
+    response = confirm(marketer_client, token_of(response))
+    assert response.status_code == 302
+    assert stored(account) == {(2026, m): (m, m * 1000) for m in range(1, 12)}
+
+
+def test_a_file_of_another_year_only_says_so(marketer_client, account):
+    response = upload(marketer_client, "month,visits,cv\n2024-01,1,1\n2024-02,2,2\n")
+    html = response.content.decode()
+    assert "2026年（2026年1月〜2026年12月）の月の行がありません。" in html
     assert token_of(response) is None
+
+
+def test_month_thirteen_is_a_month_that_does_not_exist(marketer_client):
+    response = upload(marketer_client, "month,visits,cv\n13月,1,1\n2026/13,1,1\n")
+    refused = response.content.decode().split('id="import-refused"')[1]
+    assert refused.count("存在しない月です（月は1〜12）。") == 2
+    assert "年がありません" not in refused
 
 
 # --- the token -----------------------------------------------------------------------

@@ -399,3 +399,84 @@ def test_grid_opened_at_goals_saves_to_its_year(marketer_client):
     assert f'action="/goals/{year}/"' in html
     assert f'hx-post="/goals/{year}/"' in html
     assert 'action="/goals/"' not in html
+
+
+# --- incomplete months (CV数 without CV率, or the reverse) -----------------------
+
+
+def test_a_month_with_only_one_input_saves_with_a_warning(marketer_client, account):
+    response = marketer_client.post(
+        "/goals/2026/",
+        year_post(m1=("20", "1"), m3=("10", ""), m7=("", "2")),
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert stored(account) == {
+        1: (20, Decimal("1")),
+        3: (10, None),
+        7: (None, Decimal("2")),
+    }
+    assert "2026年の目標を保存しました。" in html
+    assert "3月、7月はCV数とCV率の一方だけが入力されているため" in html
+
+
+def test_a_complete_year_saves_without_the_warning(marketer_client, account):
+    marketer_client.post("/goals/2026/", year_post(m1=("20", "1")))
+    page = marketer_client.get("/goals/2026/").content.decode()
+    assert "保存しました" in page and "一方だけが入力されている" not in page
+    assert "か月は入力が不完全です" not in page
+
+
+def test_incomplete_months_are_marked_and_counted_under_the_totals(
+    marketer_client, account
+):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=1, cv_count=20, cv_rate=1
+    )
+    MonthlyGoal.objects.create(account=account, year=2026, month=4, cv_count=10)
+    MonthlyGoal.objects.create(account=account, year=2026, month=9, cv_rate=2)
+    html = marketer_client.get("/goals/2026/").content.decode()
+    visits = {m: html.split(f'id="visits-{m}"')[1].split("</td>")[0] for m in (1, 4, 9)}
+    assert "incomplete-mark" not in visits[1]
+    for month in (4, 9):
+        assert 'class="incomplete-mark" aria-hidden="true"' in visits[month]
+        assert '<span class="visually-hidden">入力が不完全です' in visits[month]
+    note = html.split('id="total-note"')[1].split("</p>")[0]
+    assert "2 か月は入力が不完全です" in note and "（4月、9月）" in note
+    assert "サイト訪問数とCV率はCV数とCV率の両方がある月の合計です" in note
+    # ΣCV counts April's 10; the visits and the rate only January's.
+    assert 'id="total-cv">30<' in html and 'id="total-visits">2,000<' in html
+
+
+def test_the_recompute_updates_the_marks_and_the_note(marketer_client):
+    response = marketer_client.get(
+        "/goals/2026/recompute/",
+        {"cv_count_2": "5", "cv_rate_3": "1"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert 'id="total-note" class="hint" hx-swap-oob="true"' in html
+    assert "2 か月は入力が不完全です" in html and "（2月、3月）" in html
+    assert (
+        "incomplete-mark" in html.split('id="visits-2"')[1].split("</span></span>")[0]
+    )
+
+
+def test_a_refused_save_puts_autofocus_on_the_first_bad_cell(marketer_client, account):
+    response = marketer_client.post(
+        "/goals/2026/", year_post(m2=("20", "abc"), m6=("x", "1"))
+    )
+    html = response.content.decode()
+    assert html.count(" autofocus") == 1
+    assert re.search(r'id="id_cv_rate_2"[^>]* autofocus', html)
+    assert " autofocus" not in marketer_client.get("/goals/2026/").content.decode()
+
+
+def test_the_first_bad_cell_follows_the_fiscal_year(marketer_client, account):
+    account.fiscal_year_start_month = 4
+    account.save()
+    response = marketer_client.post(
+        "/goals/2026/", year_post(m2=("x", ""), m6=("y", ""))
+    )
+    assert re.search(r'id="id_cv_count_6"[^>]* autofocus', response.content.decode())

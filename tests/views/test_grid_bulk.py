@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from funnel.models import MonthlyGoal
+from funnel.models import MonthlyActual, MonthlyGoal
 from tests.conftest import without_tokens
 from tests.views.test_grid import (
     GRID_PAGE_QUERIES,
@@ -135,7 +135,7 @@ def test_fill_all_refuses_a_month_that_is_not_one(marketer_client):
     data = bulk_post("fill_all", m1=("7", "2"))
     data["fill_from"] = "13"
     html = marketer_client.post(GRID, data).content.decode()
-    assert "適用する月を選んでください。" in html
+    assert "コピー元の月を選んでください。" in html
     assert value(html, "cv_count_2") == ""
 
 
@@ -235,7 +235,10 @@ def test_spread_by_last_year_without_last_year_says_so(marketer_client, account)
     data = bulk_post("spread", m1=("5", "5"))
     data.update(spread_total="1000", spread_rate="2", spread_by="last_year")
     html = marketer_client.post(GRID, data).content.decode()
-    assert "前年（2025年）のCV数がないため、前年の実績比では配分できません。" in html
+    assert (
+        "前年（2025年）の実績CV数も目標CV数もないため、前年の実績比では配分できません。"
+        in html
+    )
     assert value(html, "cv_count_1") == "5"
     assert value(html, "cv_count_2") == ""
 
@@ -386,7 +389,8 @@ def test_query_counts_of_the_page_and_recompute_are_unchanged(
     [
         ("fill_all", {}, 5),
         ("copy_previous", {}, 6),
-        ("spread", {"spread_total": "12", "spread_by": "last_year"}, 6),
+        # Last year's actuals, then its goals.
+        ("spread", {"spread_total": "12", "spread_by": "last_year"}, 7),
     ],
 )
 def test_bulk_action_query_counts(
@@ -398,3 +402,58 @@ def test_bulk_action_query_counts(
     with django_assert_max_num_queries(limit):
         response = marketer_client.post(GRID, data, headers=HTMX)
     assert 'data-bulk="' in response.content.decode()
+
+
+# --- 前年の実績比: last year's actuals, its targets where a month has none --------
+
+
+def test_spread_by_last_year_uses_last_years_actuals(marketer_client, account):
+    make_year(account, 2025, {m: (100, Decimal(1)) for m in range(1, 13)})
+    MonthlyActual.objects.bulk_create(
+        MonthlyActual(account=account, year=2025, month=m, cv_count=cv, visits=1)
+        for m, cv in {1: 10, 2: 30, 7: 60}.items()
+    )
+    # Actuals for every month but the fallback ones: here, all months have
+    # targets, so the nine months without an actual weigh by their target.
+    data = bulk_post("spread")
+    data.update(spread_total="1000", spread_rate="2", spread_by="last_year")
+    html = marketer_client.post(GRID, data, headers=HTMX).content.decode()
+    counts = {m: int(value(html, f"cv_count_{m}")) for m in range(1, 13)}
+    # Weights 10, 30, 100 × 4, 60, 100 × 5: sum 1,000.
+    assert counts[1] == 10 and counts[2] == 30 and counts[7] == 60
+    assert counts[3] == 100 and sum(counts.values()) == 1000
+    assert (
+        "前年（2025年）の実績CV数がない月（3月、4月、5月、6月、8月、9月、10月、11月、12月）は、前年の目標CV数の比で配分しました。"
+        in html
+    )
+    assert stored(account) == {}
+
+
+def test_spread_by_last_year_with_every_actual_says_nothing_of_targets(
+    marketer_client, account
+):
+    MonthlyActual.objects.bulk_create(
+        MonthlyActual(account=account, year=2025, month=m, cv_count=m, visits=1)
+        for m in range(1, 13)
+    )
+    data = bulk_post("spread")
+    data.update(spread_total="78", spread_by="last_year")
+    html = marketer_client.post(GRID, data, headers=HTMX).content.decode()
+    assert [value(html, f"cv_count_{m}") for m in range(1, 13)] == [
+        str(m) for m in range(1, 13)
+    ]
+    assert "前年の目標CV数の比で配分しました" not in html
+
+
+def test_the_fill_tool_names_the_month_it_copies_from(marketer_client):
+    html = marketer_client.get(GRID).content.decode()
+    assert ">コピー元の月</label>" in html and "適用する月" not in html
+
+
+def test_the_weights_are_in_one_block_the_script_can_hide(marketer_client):
+    html = marketer_client.get(GRID).content.decode()
+    block = html.split('<div class="spread-weights" id="spread-weights">')[1]
+    # Shown without JavaScript: the script hides it for 均等 and 前年の実績比.
+    assert block.index('id="weights-hint"') < block.index("</table>")
+    assert block.index('name="spread_weight_12"') < block.index("</div>")
+    assert 'id="spread-weights" hidden' not in html
