@@ -103,6 +103,11 @@ class Membership(models.Model):
     def is_admin(self):
         return self.role == Role.ADMIN
 
+    @property
+    def is_manager(self):
+        """Managers review the years submitted to them (承認待ち)."""
+        return self.role == Role.MANAGER
+
 
 class AccountMonth(models.Model):
     """A calendar month of an account's data (targets or actuals): one row per
@@ -390,6 +395,16 @@ class ChangeKind(models.TextChoices):
     ACCOUNT = "account", _("アカウント")
 
 
+class ChangeSource(models.TextChoices):
+    """How a value came to change, for the history."""
+
+    INPUT = "input", _("入力")
+    BULK = "bulk", _("一括入力")
+    WORKSHEET = "worksheet", _("ワークシート反映")
+    CSV = "csv", _("CSV取り込み")
+    OVERWRITE = "overwrite", _("上書き")
+
+
 class ChangeRecord(models.Model):
     """One changed value: who, when, old and new.
 
@@ -423,6 +438,13 @@ class ChangeRecord(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Rows written before sources were recorded came from the forms: 入力.
+    source = models.CharField(
+        _("入力方法"),
+        max_length=10,
+        choices=ChangeSource.choices,
+        default=ChangeSource.INPUT,
+    )
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 
     class Meta:
@@ -432,6 +454,11 @@ class ChangeRecord(models.Model):
         indexes = [
             models.Index(
                 fields=["account", "kind", "year", "-created_at"], name="change_year"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=ChangeSource.values), name="change_source_valid"
             ),
         ]
 

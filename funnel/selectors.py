@@ -1,5 +1,8 @@
 """Reads. Every one that returns an account's data takes the account."""
 
+from heapq import merge
+from itertools import islice
+
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
 from funnel.domain.grid import fiscal_months
@@ -11,6 +14,8 @@ from funnel.models import (
     Membership,
     MonthlyActual,
     MonthlyGoal,
+    PlanAction,
+    PlanEvent,
     PlanStatus,
     Worksheet,
     WorksheetChannel,
@@ -128,6 +133,84 @@ def plan_events(*, plan):
     if plan.pk is None:
         return []
     return list(plan.events.select_related("actor"))
+
+
+def _with_latest(plans, action):
+    """The plans, each with ``latest``: its newest event of ``action`` (who
+    and when, or why), or None. Two queries whatever the number of plans."""
+    plans = list(
+        plans.prefetch_related(
+            Prefetch(
+                "events",
+                queryset=PlanEvent.objects.filter(action=action)
+                .select_related("actor")
+                .order_by("-created_at", "-id"),
+                to_attr="latest_events",
+            )
+        )
+    )
+    for plan in plans:
+        plan.latest = plan.latest_events[0] if plan.latest_events else None
+    return plans
+
+
+def plans_to_review(*, account):
+    """The account's years waiting for the manager (提出済み), oldest year
+    first, each with its latest 提出 (``plan.latest``)."""
+    return _with_latest(
+        GoalYearPlan.objects.filter(
+            account=account, status=PlanStatus.SUBMITTED
+        ).order_by("year"),
+        PlanAction.SUBMIT,
+    )
+
+
+def plans_to_review_count(*, account):
+    return GoalYearPlan.objects.filter(
+        account=account, status=PlanStatus.SUBMITTED
+    ).count()
+
+
+def plans_returned(*, account):
+    """The account's years the manager sent back (差し戻し), oldest year
+    first, each with its latest 差し戻し and its comment (``plan.latest``)."""
+    return _with_latest(
+        GoalYearPlan.objects.filter(
+            account=account, status=PlanStatus.RETURNED
+        ).order_by("year"),
+        PlanAction.RETURN,
+    )
+
+
+def return_reason(*, plan):
+    """Why a returned year was sent back: its latest 差し戻し, or None (and no
+    query) when the year is not returned."""
+    if plan.pk is None or plan.status != PlanStatus.RETURNED:
+        return None
+    return (
+        plan.events.filter(action=PlanAction.RETURN)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def goal_history(*, account, year, limit=HISTORY_LIMIT):
+    """The fiscal year's latest changes to its targets and its review events
+    (提出, 承認, 差し戻し, …), newest first, in one list: a PlanEvent has an
+    ``action``, a ChangeRecord has none."""
+    events = (
+        PlanEvent.objects.filter(plan__account=account, plan__year=year)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    newest_first = merge(
+        goal_changes(account=account, year=year, limit=limit),
+        events,
+        key=lambda entry: entry.created_at,
+        reverse=True,
+    )
+    return list(islice(newest_first, limit))
 
 
 def goal_changes(*, account, year, limit=HISTORY_LIMIT):

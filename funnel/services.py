@@ -15,6 +15,7 @@ from funnel.formatting import month_label, plain_decimal
 from funnel.models import (
     ChangeKind,
     ChangeRecord,
+    ChangeSource,
     GoalYearPlan,
     MonthlyActual,
     MonthlyGoal,
@@ -146,6 +147,7 @@ def goal_year_save(
     months: Mapping[int, tuple[int | None, Decimal | None]],
     user,
     expected: Mapping[int, tuple[int | None, Decimal | None]] | None = None,
+    source: ChangeSource = ChangeSource.INPUT,
 ) -> int:
     """Store a fiscal year's targets at once: every month or none.
 
@@ -153,7 +155,8 @@ def goal_year_save(
     empty has no row. Every changed value is recorded with who and when.
     Refused with YearLocked when the year is approved, and with SaveConflict
     when ``expected`` (the values the user loaded) no longer matches what is
-    stored. Returns the number of values that changed.
+    stored. Returns the number of values that changed. ``source`` says in
+    the history how the values came (入力, 上書き, ワークシート反映).
     """
     plan = _locked_plan(account=account, year=year)
     if plan.is_locked:
@@ -174,10 +177,13 @@ def goal_year_save(
         year=year,
         months=months,
         user=user,
+        source=source,
     )
 
 
-def _write_months(model, kind, fields, existing, *, account, year, months, user):
+def _write_months(
+    model, kind, fields, existing, *, account, year, months, user, source
+):
     """Write the fiscal year's month rows (targets or actuals) inside the
     caller's transaction: each month given gets its values, a month given
     all-empty loses its row, unchanged months are left alone, and every
@@ -206,6 +212,7 @@ def _write_months(model, kind, fields, existing, *, account, year, months, user)
                 old_value=_text(was),
                 new_value=_text(value),
                 user=user,
+                source=source,
                 created_at=now,
             )
             for (_name, label), was, value in zip(fields, before, values, strict=True)
@@ -265,6 +272,7 @@ def actual_year_save(
     user,
     replace_missing: bool,
     expected: Mapping[int, tuple[int | None, int | None]] | None = None,
+    source: ChangeSource = ChangeSource.INPUT,
 ) -> int:
     """Store a fiscal year's actuals (実績): {month: (CV数, 訪問数)}, all or none,
     every changed value recorded. With ``replace_missing`` (the actuals page)
@@ -295,6 +303,7 @@ def actual_year_save(
         year=year,
         months=months,
         user=user,
+        source=source,
     )
 
 
@@ -575,7 +584,13 @@ def worksheet_apply(*, account, year, plan, user):
             fiscal_months(year, account.fiscal_year_start_month), plan, strict=True
         )
     }
-    goal_year_save(account=account, year=year, months=months, user=user)
+    goal_year_save(
+        account=account,
+        year=year,
+        months=months,
+        user=user,
+        source=ChangeSource.WORKSHEET,
+    )
 
 
 # --- account administration ---

@@ -1,7 +1,15 @@
 from django.urls import path, register_converter
 
 from funnel.models import MAX_YEAR, MIN_YEAR
-from funnel.views import account, actuals, actuals_import, export, grid, worksheets
+from funnel.views import (
+    account,
+    actuals,
+    actuals_import,
+    export,
+    grid,
+    reviews,
+    worksheets,
+)
 
 
 class YearConverter:
@@ -55,6 +63,8 @@ urlpatterns = [
     path("goals/<year:year>/overview/", grid.goal_overview, name="goal-overview"),
     path("goals/<year:year>/review/", grid.goal_review, name="goal-review"),
     path("goals/<year:year>/history/", grid.goal_history, name="goal-history"),
+    # 承認待ち: the manager's start page (home and sign-in send them here).
+    path("reviews/", reviews.reviews, name="reviews"),
 ]
 
 urlpatterns += [

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "funnel.context_processors.membership",
+                "funnel.context_processors.reviews_waiting",
             ],
         },
     },

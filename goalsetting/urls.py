@@ -1,19 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 
 from funnel.views.auth import SignInView, SignOutView
 from funnel.views.health import healthz
+from funnel.views.reviews import home
 
 urlpatterns = [
-    path(
-        "",
-        RedirectView.as_view(
-            pattern_name="funnel:goal-grid-current", http_method_names=["get", "head"]
-        ),
-        name="home",
-    ),
+    # A manager starts at 承認待ち, everyone else at this year's targets.
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     # The app's pages first: the live recomputes are resolved on every
     # keystroke, and no other pattern here overlaps the app's.

@@ -168,6 +168,9 @@ MATRIX = {
     "funnel:goal-history": Case(
         "/goals/{year}/history/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
     ),
+    # 承認待ち: every member may look (managers start here); each sees only
+    # their own account's years.
+    "funnel:reviews": Case("/reviews/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
     "funnel:goal-export-csv": Case(
         "/goals/{year}/export.csv", MEMBER_READ, NOT_ALLOWED_SIGNED_IN
     ),

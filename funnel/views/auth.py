@@ -2,10 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.shortcuts import resolve_url
 
 from funnel import selectors
 from funnel.forms.account import SignInForm
 from funnel.views.account import invitation_notice
+from funnel.views.reviews import start_page_for
 
 
 class _LocalRedirectMixin:
@@ -29,6 +31,13 @@ class SignInView(_LocalRedirectMixin, auth_views.LoginView):
         if invited:
             messages.info(self.request, invitation_notice(invited))
         return response
+
+    def get_default_redirect_url(self):
+        """Without a ``next``: where the member starts (a manager at 承認待ち)."""
+        if self.next_page:
+            return super().get_default_redirect_url()
+        membership = selectors.membership_for(user=self.request.user)
+        return resolve_url(start_page_for(membership))
 
 
 class SignOutView(_LocalRedirectMixin, auth_views.LogoutView):

@@ -28,7 +28,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from funnel import services
-from funnel.models import Account, Membership, PlanAction, Role
+from funnel.models import Account, ChangeSource, Membership, PlanAction, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 # Everything the app keeps (its own tables and the users, groups and their
@@ -98,7 +98,7 @@ def add_after_restore():
 def seed():
     """Real data through the app's own services: the demo, a year saved twice,
     its review submitted, returned with a comment, submitted and approved, the
-    actuals of three months, two worksheets (one edited, one a copy), a member
+    actuals of three months (imported from a CSV), two worksheets (one edited, one a copy), a member
     added, a group with a permission, a superuser."""
     call_command(
         "seed_demo", password="backup-drill-2026", stdout=open(os.devnull, "w")
@@ -166,6 +166,7 @@ def seed():
         months={1: (18, 2_000), 2: (None, 1_500), 3: (25, None)},
         user=marketer,
         replace_missing=False,
+        source=ChangeSource.CSV,
     )
     services.worksheet_duplicate(worksheet=sheet, name="別案", user=marketer)
     services.member_add(

@@ -228,7 +228,8 @@ def test_add_new_user_shows_the_set_password_link_once(admin_client_, account):
     # And the new member signs in through the real sign-in form.
     signed_in = Client().post(LOGIN, {"username": "tanaka", "password": NEW_PASSWORD})
     assert signed_in.status_code == 302
-    assert signed_in["Location"] == "/goals/"
+    # A manager starts at 承認待ち.
+    assert signed_in["Location"] == "/reviews/"
 
 
 def test_a_made_up_set_password_link_is_refused(client, account):
