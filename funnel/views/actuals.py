@@ -19,7 +19,7 @@ from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ActualYearForm
 from funnel.forms.fields import sent_in_full
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
+from funnel.models import MAX_YEAR, MIN_YEAR
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals.html"
@@ -151,9 +151,6 @@ def _actuals_post(request, year, goals, actuals):
                 user=request.user,
                 replace_missing=True,
                 expected=form.base_values() if action == "save" else None,
-                source=ChangeSource.INPUT
-                if action == "save"
-                else ChangeSource.OVERWRITE,
             )
         except services.SaveConflict as refused:
             messages.error(request, refused.message)
@@ -173,10 +170,10 @@ def _actuals_post(request, year, goals, actuals):
             form = ActualYearForm(
                 actuals=selectors.actuals_by_month(account=request.account, year=year)
             )
+            saved = True
     # The form again: refused, with the typed text and the base it was typed
     # on; saved over htmx, as now stored.
     return page_or_fragment(
-            saved = True
         request,
         TEMPLATE,
         "actuals-form",

@@ -24,7 +24,6 @@ from funnel.domain import actuals_csv
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ACTUALS_COLUMN_NAMES, ActualsImportForm
-from funnel.models import ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals_import.html"
@@ -61,8 +60,8 @@ SKIP_REASONS = {
     "total": gettext_lazy("合計の行"),
     "comment": gettext_lazy("コメント行（#）"),
     "no_values": gettext_lazy("CV数・訪問数とも空欄（変更しません）"),
-}
     "other_year": gettext_lazy("%(label)sの月ではない（取り込みません）"),
+}
 
 
 def _form(request, year, data=None, files=None):
@@ -131,7 +130,6 @@ def import_confirm(request, year):
             months=actuals_csv.values_to_write(rows, stored),
             user=request.user,
             replace_missing=False,
-            source=ChangeSource.CSV,
         )
     except DatabaseError:
         logger.exception("importing the actuals of %s failed", year)
@@ -257,12 +255,12 @@ def _render(request, year, form, *, result=None, previewed=(), changes=0, token=
                 (skip, SKIP_REASONS[skip.code] % {"label": label})
                 for skip in result.skipped[:ROWS_SHOWN]
             ],
-            skipped_more=max(len(result.skipped) - ROWS_SHOWN, 0),
-            missing_columns=[
             # Rows there are, but none of the year's months (another year's file).
             only_other_years=not result.rows
             and not result.refused
             and any(skip.code == "other_year" for skip in result.skipped),
+            skipped_more=max(len(result.skipped) - ROWS_SHOWN, 0),
+            missing_columns=[
                 ACTUALS_COLUMN_NAMES[role]
                 for role in actuals_csv.FIGURES
                 if result.column(role) is None

@@ -39,7 +39,7 @@ from funnel.forms.grid import (
     GridFillForm,
     GridSpreadForm,
 )
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource, PlanAction
+from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/goal_grid.html"
@@ -90,8 +90,6 @@ def _context(request, year, form, plan, tools=None):
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
         "plan": plan,
-        # Shown above the table while the year is 差し戻し (no query otherwise).
-        "return_reason": selectors.return_reason(plan=plan),
         "can_edit": request.membership.can_edit and not plan.is_locked,
         "fill_form": fill,
         "spread_form": spread,
@@ -145,9 +143,6 @@ def _goal_grid_post(request, year):
                 months=form.month_values(),
                 user=request.user,
                 expected=form.base_values() if action == "save" else None,
-                source=ChangeSource.INPUT
-                if action == "save"
-                else ChangeSource.OVERWRITE,
             )
         except services.SaveConflict as refused:
             messages.error(request, refused.message)
@@ -176,12 +171,12 @@ def _goal_grid_post(request, year):
                 _("%(label)sの目標を保存しました。")
                 % {"label": year_label(request.account, year)},
             )
+            _warn_incomplete(request, form)
             if not wants_fragment(request):
                 return redirect("funnel:goal-grid", year=year)
             goals, plan = selectors.goal_year(account=request.account, year=year)
             form = _form(request, year, goals=goals)
             return _render_form(request, year, form, plan)
-            _warn_incomplete(request, form)
     elif saving:
         messages.error(request, notices.FORM_HAS_ERRORS)
     # Re-rendered with the typed text (and the base it was typed on); the
@@ -201,11 +196,6 @@ def _goal_grid_post(request, year):
     return response
 
 
-def _refuse(request, year, message, *, status, goals=None, plan=None):
-    """The grid again with what was posted and why nothing happened."""
-    messages.error(request, message)
-    if plan is None:
-        goals, plan = selectors.goal_year(account=request.account, year=year)
 def _warn_incomplete(request, form):
     """A month with only one of CV数 and CV率 is saved as typed, but has no
     visits figure: say which months, so the gap is not missed."""
@@ -230,6 +220,11 @@ def _first_error(form):
     return None
 
 
+def _refuse(request, year, message, *, status, goals=None, plan=None):
+    """The grid again with what was posted and why nothing happened."""
+    messages.error(request, message)
+    if plan is None:
+        goals, plan = selectors.goal_year(account=request.account, year=year)
     form = _form(request, year, request.POST, goals=goals)
     response = _render_form(request, year, form, plan, keep_inputs=True)
     response.status_code = status
@@ -326,6 +321,7 @@ def _spread(request, year, form, spread_form):
         return None
     data = spread_form.cleaned_data
     months = [month for _cal_year, month in _months(request, year)]
+    fell_back = []
     if data["spread_by"] == SPREAD_LAST_YEAR:
         # Last year's actual CV数; a month without one weighs by its target.
         actuals = selectors.actuals_by_month(account=request.account, year=year - 1)
@@ -334,7 +330,6 @@ def _spread(request, year, form, spread_form):
             [a.cv_count if (a := actuals.get(m)) else None for m in months],
             [g.cv_count if (g := targets.get(m)) else None for m in months],
         )
-    fell_back = []
         if not any(weights):
             spread_form.add_error(
                 "spread_by",
@@ -355,6 +350,17 @@ def _spread(request, year, form, spread_form):
         _("年間CV数 %(total)s を各月に配分しました。保存するまで反映されません。")
         % {"total": f"{data['spread_total']:,}"},
     )
+    if fell_back:
+        messages.info(
+            request,
+            _(
+                "前年（%(label)s）の実績CV数がない月（%(months)s）は、前年の目標CV数の比で配分しました。"
+            )
+            % {
+                "label": year_label(request.account, year - 1),
+                "months": "、".join(month_label(months[i]) for i in fell_back),
+            },
+        )
     return form.preview_data(dict(zip(months, spread, strict=True)), blanks=False)
 
 
@@ -368,26 +374,15 @@ def _render_form(
     tools=None,
     bulk="",
     first_error=None,
-    if fell_back:
-        messages.info(
-            request,
-            _(
-                "前年（%(label)s）の実績CV数がない月（%(months)s）は、前年の目標CV数の比で配分しました。"
-            )
-            % {
-                "label": year_label(request.account, year - 1),
-                "months": "、".join(month_label(months[i]) for i in fell_back),
-            },
-        )
 ):
     context = _context(request, year, form, plan, tools=tools)
     context["conflict"] = conflict
+    context["first_error"] = first_error
     # Tells the page's script which bulk action changed the inputs, so that
     # it offers 元に戻す.
     context["bulk"] = bulk
     if keep_inputs:
         # A refused save keeps the inputs on screen, even when the year was
-    context["first_error"] = first_error
         # locked meanwhile: the user must not lose what they typed.
         context["can_edit"] = True
     return page_or_fragment(request, TEMPLATE, "grid-form", context)
@@ -520,10 +515,9 @@ def goal_review(request, year):
 @vary_on_headers("HX-Request")
 @member_required
 def goal_history(request, year):
-    """Who changed which month's targets, when, how (入力, 上書き, ワークシート
-    反映), from what to what; and the year's 提出, 承認 and 差し戻し among them."""
+    """Who changed which month's targets, when, from what to what."""
     context = {
         **_nav(request, year),
-        "changes": selectors.goal_history(account=request.account, year=year),
+        "changes": selectors.goal_changes(account=request.account, year=year),
     }
     return page_or_fragment(request, "funnel/history.html", "history-list", context)

@@ -102,44 +102,6 @@
     if (event.detail.successful) banner(false);
   });
 
-  function banner(show) {
-    var element = document.getElementById("error-banner");
-    if (element) element.hidden = !show;
-  }
-
-  var leaving = false;
-  document.addEventListener("input", function (event) { markChanged(event.target); });
-  document.addEventListener("DOMContentLoaded", function () {
-    refresh(document);
-    gridSwapped();
-  });
-  // The undo is armed as soon as the new form is in the page (afterSwap): the
-  // values and the focus are already there, and a Ctrl+Z may come before
-  // htmx settles. gridSwapped() acts once per form, so settling again is a no-op.
-  document.addEventListener("htmx:afterSwap", gridSwapped);
-  document.addEventListener("htmx:afterSettle", function () {
-    refresh(document);
-    gridSwapped();
-  });
-  // A plain form post navigates away on purpose; htmx posts prevent the default.
-  document.addEventListener("submit", function (event) {
-    if (!event.defaultPrevented) leaving = true;
-  });
-  window.addEventListener("beforeunload", function (event) {
-    if (!leaving && document.querySelector("input.changed")) {
-      event.preventDefault();
-      event.returnValue = "";
-    }
-  });
-  document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-print]")) window.print();
-  });
-  document.addEventListener("htmx:sendError", function () { banner(true); });
-  document.addEventListener("htmx:responseError", function () { banner(true); });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) banner(false);
-  });
-
   // ---- Forms that replace themselves -----------------------------------------
   //
   // The grid, the worksheet and the actuals post themselves with htmx and are
