@@ -19,7 +19,7 @@ from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ActualYearForm
 from funnel.forms.fields import sent_in_full
-from funnel.models import MAX_YEAR, MIN_YEAR
+from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals.html"
@@ -151,6 +151,9 @@ def _actuals_post(request, year, goals, actuals):
                 user=request.user,
                 replace_missing=True,
                 expected=form.base_values() if action == "save" else None,
+                source=ChangeSource.INPUT
+                if action == "save"
+                else ChangeSource.OVERWRITE,
             )
         except services.SaveConflict as refused:
             messages.error(request, refused.message)

@@ -24,6 +24,7 @@ from funnel.domain import actuals_csv
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ACTUALS_COLUMN_NAMES, ActualsImportForm
+from funnel.models import ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/actuals_import.html"
@@ -130,6 +131,7 @@ def import_confirm(request, year):
             months=actuals_csv.values_to_write(rows, stored),
             user=request.user,
             replace_missing=False,
+            source=ChangeSource.CSV,
         )
     except DatabaseError:
         logger.exception("importing the actuals of %s failed", year)

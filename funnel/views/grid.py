@@ -39,7 +39,7 @@ from funnel.forms.grid import (
     GridFillForm,
     GridSpreadForm,
 )
-from funnel.models import MAX_YEAR, MIN_YEAR, PlanAction
+from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource, PlanAction
 from funnel.rendering import page_or_fragment, wants_fragment
 
 TEMPLATE = "funnel/goal_grid.html"
@@ -90,6 +90,8 @@ def _context(request, year, form, plan, tools=None):
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
         "plan": plan,
+        # Shown above the table while the year is 差し戻し (no query otherwise).
+        "return_reason": selectors.return_reason(plan=plan),
         "can_edit": request.membership.can_edit and not plan.is_locked,
         "fill_form": fill,
         "spread_form": spread,
@@ -143,6 +145,9 @@ def _goal_grid_post(request, year):
                 months=form.month_values(),
                 user=request.user,
                 expected=form.base_values() if action == "save" else None,
+                source=ChangeSource.INPUT
+                if action == "save"
+                else ChangeSource.OVERWRITE,
             )
         except services.SaveConflict as refused:
             messages.error(request, refused.message)
@@ -515,9 +520,10 @@ def goal_review(request, year):
 @vary_on_headers("HX-Request")
 @member_required
 def goal_history(request, year):
-    """Who changed which month's targets, when, from what to what."""
+    """Who changed which month's targets, when, how (入力, 上書き, ワークシート
+    反映), from what to what; and the year's 提出, 承認 and 差し戻し among them."""
     context = {
         **_nav(request, year),
-        "changes": selectors.goal_changes(account=request.account, year=year),
+        "changes": selectors.goal_history(account=request.account, year=year),
     }
     return page_or_fragment(request, "funnel/history.html", "history-list", context)
