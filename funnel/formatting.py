@@ -2,7 +2,7 @@
 formats them, imported by templates (through thin filters), exports and
 services alike."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,27 @@ def yen(value):
     if man:
         parts.append(f"{man:,}万")
     return sign + "".join(parts) + "円"
+
+
+MAN = 10**4
+
+
+def man_yen(value, *, sign=False):
+    """An amount in 万円, the one unit of a column of money (yen() switches to
+    円 for amounts that are not whole 万): 12000000 -> '1,200万円',
+    12345678 -> '1,234.6万円' (to 0.1万, half up); ``sign``: '+', '-' or '±'
+    in front, for a difference. None -> '—'."""
+    if value is None or value == "":
+        return EMPTY
+    man = (Decimal(int(value)) / MAN).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if man == man.to_integral_value():
+        man = man.quantize(Decimal(1))
+    text = f"{abs(man):,}万円"
+    if man < 0:
+        return "-" + text
+    if sign:
+        return ("+" if man > 0 else "±") + text
+    return text
 
 
 def signed(value):

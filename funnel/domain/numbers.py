@@ -87,9 +87,88 @@ def parse_count(text: str) -> int | None:
     return _parse_integer(text, maximum=MAX_COUNT)
 
 
+# Money as people write it: a number, with a unit of 億 (10^8) or 万 (10^4)
+# after it, and then the smaller units: ``1億2,000万``, ``1万5000``. A term
+# may have a decimal point only when it is the last one and has a unit
+# (``1.2億``); a term after a larger unit stays below it (``1億12000万`` reads
+# as a typing slip, not as 2億2,000万), and plain yen straight after 億
+# (``1億5000``) is refused as ambiguous (5,000円 or 5,000万?).
+_YEN_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+_YEN_AMOUNT = re.compile(
+    rf"(?:(?P<oku>{_YEN_NUMBER}(?:\.\d+)?)億)?"
+    rf"(?:(?P<man>{_YEN_NUMBER}(?:\.\d+)?)万)?"
+    rf"(?P<yen>{_YEN_NUMBER}(?:\.\d+)?)?\Z",
+    re.ASCII,
+)
+_YEN_UNITS = (("oku", 8), ("man", 4), ("yen", 0))
+# The yen sign before (NFKC turns the full-width ￥ into ¥), or 円 after.
+_YEN_SIGN = "¥"
+_YEN_SUFFIX = "円"
+
+
+def _strip_currency(value: str) -> str:
+    """``value`` without one leading ¥ or one trailing 円 (not both), and the
+    spaces beside them."""
+    if value.startswith(_YEN_SIGN):
+        value = value[len(_YEN_SIGN) :].lstrip()
+        if value.endswith(_YEN_SUFFIX):
+            raise ParseError("invalid")
+    elif value.endswith(_YEN_SUFFIX):
+        value = value[: -len(_YEN_SUFFIX)].rstrip()
+    return value
+
+
 def parse_yen(text: str) -> int | None:
-    """An amount in yen (売上, 受注単価): ``None`` when left empty."""
-    return _parse_integer(text, maximum=MAX_YEN)
+    """An amount in yen (売上, 受注単価), as people write it: ``12,000,000``,
+    ``50,000,000円``, ``¥12,000,000``, ``5000万``, ``1,200万円``, ``1.2億``,
+    ``1億2,000万円``; ``None`` when left empty.
+
+    Exact: every term is read as integers (digits before and after the
+    point), never through a float, and the amount must be whole yen
+    (``0.5円`` and ``1.23456万`` are a "fraction")."""
+    value = _number_text(text)
+    if value == "":
+        return None
+    if value.startswith(("-", "−")):
+        raise ParseError("negative")
+    value = _strip_currency(value)
+    if value.startswith(("-", "−")):
+        raise ParseError("negative")
+    match = _YEN_AMOUNT.match(value) if value else None
+    if match is None:
+        raise ParseError("invalid")
+    terms = [(match.group(name), places) for name, places in _YEN_UNITS]
+    present = [(number, places) for number, places in terms if number is not None]
+    if not present:
+        raise ParseError("invalid")
+    if match.group("oku") is not None and match.group("yen") is not None:
+        if match.group("man") is None:
+            raise ParseError("invalid")
+    amount = 0
+    fraction = False
+    for index, (number, places) in enumerate(present):
+        whole, _point, decimals = number.replace(",", "").partition(".")
+        if decimals and index < len(present) - 1:
+            raise ParseError("invalid")  # 1.5億2000万: a point only at the end
+        if index > 0 and len(whole.lstrip("0")) > present[index - 1][1] - places:
+            raise ParseError("invalid")  # 1億12000万: not below the unit before
+        decimals = decimals.rstrip("0")
+        whole = whole.lstrip("0") or "0"
+        # More digits than the limit has is too large, and is never handed to
+        # int() (which refuses over 4,300 digits with a plain ValueError).
+        if len(whole) + places > len(str(MAX_YEN)):
+            raise ParseError("too_large")
+        if len(decimals) > places:
+            fraction = True  # below one yen: refused, but a size says more
+            decimals = decimals[:places]
+        amount += int(whole) * 10**places
+        if decimals:
+            amount += int(decimals) * 10 ** (places - len(decimals))
+    if amount > MAX_YEN:
+        raise ParseError("too_large")
+    if fraction:
+        raise ParseError("fraction")
+    return amount
 
 
 def parse_rate(text: str) -> Decimal | None:

@@ -105,8 +105,12 @@ def compute(worksheet: WorksheetInput) -> WorksheetResult:
         worksheet.web_revenue,
         worksheet.unit_price,
     )
-    # web > total is refused by the form; here it just yields a negative figure.
-    nonweb = total - web if total is not None and web is not None else None
+    # web > total breaks 0 <= web <= total (the form refuses it): ① has no
+    # figure, while ② … only need the web revenue and still compute.
+    if total is None or web is None or web > total:
+        nonweb = None
+    else:
+        nonweb = total - web
 
     # Integer ceiling division: yen are whole, no Decimal needed.
     if web is None or unit_price is None or unit_price <= 0:
@@ -336,4 +340,10 @@ def compare_with_actuals(
         actual_visits=sum(visits) if visits else None,
         periods=elapsed if monthly else elapsed / 12,
     )
+    if not recorded:
+        # Nothing recorded implies nothing: no figure (not zero, which would
+        # read as every stage short of plan).
+        stages = tuple(
+            StageComparison(stage.stage, stage.planned, None) for stage in stages
+        )
     return ActualsComparison(elapsed=elapsed, has_actuals=bool(recorded), stages=stages)

@@ -77,6 +77,10 @@ class WorksheetForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        # Each input as read on its own, before the rule between two of them
+        # takes one out of cleaned_data: Web売上 above 全体売上 blanks ① (the
+        # domain leaves it None) but not ② … ④, which need only Web売上.
+        self.parsed = dict(data)
         total, web = data.get("total_revenue"), data.get("web_revenue")
         if total is not None and web is not None and web > total:
             # Web売上 is part of 全体売上, never more.
@@ -339,7 +343,9 @@ class WorksheetEditor:
         if not self.is_bound:
             return worksheet_input_of(self.worksheet)
         self.is_valid()
-        data = self.form.cleaned_data
+        # A refused input is missing, and only for the steps that need it
+        # (compute leaves those None); every other step still computes.
+        data = self.form.parsed
         return worksheet_domain.WorksheetInput(
             total_revenue=data.get("total_revenue"),
             web_revenue=data.get("web_revenue"),

@@ -11,6 +11,12 @@ for _name in ("count", "rate", "rate2", "yen", "signed", "percent1"):
 
 
 @register.filter
+def man_yen(value, signed=""):
+    """``{{ amount|man_yen }}``, or ``{{ difference|man_yen:"signed" }}``."""
+    return formatting.man_yen(value, sign=bool(signed))
+
+
+@register.filter
 def negate(value):
     return None if value is None else -value
 

@@ -22,7 +22,7 @@ from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
-from funnel.domain.grid import fiscal_months, month_figures
+from funnel.domain.grid import fiscal_months, month_figures, year_totals
 from funnel.domain.numbers import MAX_COUNT
 from funnel.formatting import year_label
 from funnel.forms.worksheet import (
@@ -93,8 +93,12 @@ def _sheet(editor):
             )
         ],
         "warnings": {
-            kind: worksheet_domain.outside_reference(kind, getattr(plan, kind))
-            for kind in ("win_rate", "opportunity_rate")
+            "win_rate": worksheet_domain.outside_reference("win_rate", plan.win_rate),
+            # Not used with ③ skipped: nothing to warn about.
+            "opportunity_rate": not plan.skip_opportunity
+            and worksheet_domain.outside_reference(
+                "opportunity_rate", plan.opportunity_rate
+            ),
         },
     }
 
@@ -304,6 +308,13 @@ def worksheet_print(request, pk):
     )
 
 
+def worksheet_year(account, worksheet):
+    """The fiscal year a worksheet is for: its 記入日's, or the current one
+    when that has passed (a past year is never offered first)."""
+    current = account.fiscal_year_of(timezone.localdate())
+    return max(account.fiscal_year_of(worksheet.entry_date), current)
+
+
 @require_http_methods(["GET", "POST"])
 @editor_required
 def worksheet_apply(request, pk):
@@ -344,18 +355,30 @@ def worksheet_apply(request, pk):
                 % {"name": worksheet.name, "year": year},
             )
             return redirect("funnel:goal-grid", year=year)
-    preview = None
+    preview = totals = None
     if year is not None and plan is not None:
         current = selectors.goals_by_month(account=request.account, year=year)
         preview = [
             {
                 "month": month,
-                "current": current.get(month),
+                "current": month_figures(
+                    month,
+                    *(
+                        (current[month].cv_count, current[month].cv_rate)
+                        if month in current
+                        else (None, None)
+                    ),
+                ),
                 "new": month_figures(month, *values),
             }
             for month, values in enumerate(plan, start=1)
         ]
-    this_year = timezone.localdate().year
+        # The year before and after: ΣCV数 and Σ訪問数 as the grid totals them.
+        totals = {
+            "current": year_totals([row["current"] for row in preview]),
+            "new": year_totals([row["new"] for row in preview]),
+        }
+    this_year = request.account.fiscal_year_of(timezone.localdate())
     return TemplateResponse(
         request,
         "funnel/worksheet_apply.html",
@@ -363,8 +386,11 @@ def worksheet_apply(request, pk):
             "worksheet": worksheet,
             "year_form": year_form,
             "year": year,
+            # Chosen in the list until a year is asked for: the worksheet's own.
+            "default_year": worksheet_year(request.account, worksheet),
             "plan": plan,
             "preview": preview,
+            "totals": totals,
             "year_choices": range(this_year - 1, this_year + 3),
             "too_large": too_large,
             "error": error,
@@ -408,10 +434,11 @@ def worksheet_actuals(request, pk):
     account = request.account
     today = timezone.localdate()
     year_form = YearForm(request.GET if "year" in request.GET else None)
+    # The worksheet's own year (its 記入日's) unless another is asked for.
     year = (
         year_form.cleaned_data["year"]
         if year_form.is_valid()
-        else account.fiscal_year_of(today)
+        else account.fiscal_year_of(worksheet.entry_date)
     )
     actuals = selectors.actuals_by_month(account=account, year=year)
     months = []
@@ -435,7 +462,7 @@ def worksheet_actuals(request, pk):
         monthly=worksheet.basis == Basis.MONTHLY,
     )
     stages = comparison.stages
-    this_year = today.year
+    this_year = account.fiscal_year_of(today)
     return TemplateResponse(
         request,
         "funnel/worksheet_actuals.html",

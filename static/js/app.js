@@ -102,6 +102,27 @@
     if (event.detail.successful) banner(false);
   });
 
+  // The worksheet's 案件化率 is not used with ③ skipped (③を省略): hidden
+  // with its label, hint and warning, as the server renders it, while the
+  // box is ticked. A hidden input is still sent, so its value is kept; one
+  // with a message stays in sight to be corrected.
+  function showOpportunityRate() {
+    var field = document.getElementById("opportunity-rate-field");
+    var skip = document.getElementById("id_skip_opportunity");
+    if (!field || !skip) return;
+    var note = document.getElementById("opportunity-rate-skipped");
+    var message = document.getElementById("id_opportunity_rate-error");
+    var refused = Boolean(message && message.textContent.trim());
+    field.hidden = skip.checked && !refused;
+    if (note) note.hidden = !skip.checked;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "skip_opportunity") showOpportunityRate();
+  });
+  // After a recompute a message may have come or gone.
+  document.addEventListener("htmx:afterSettle", showOpportunityRate);
+  document.addEventListener("DOMContentLoaded", showOpportunityRate);
+
   // ---- Forms that replace themselves -----------------------------------------
   //
   // The grid, the worksheet and the actuals post themselves with htmx and are

@@ -312,6 +312,8 @@ def test_enter_in_a_field_saves_and_presses_no_row_button(page, marketer, rows):
     assert Worksheet.objects.count() == 0
 
 
+# The refused 保存 answers 409, which the browser reports in its console.
+@pytest.mark.allow_console_errors(r"status of 409 \(Conflict\)")
 def test_a_save_from_a_stale_tab_is_refused_and_overwrites_only_by_choice(
     page, account, marketer
 ):
@@ -363,6 +365,9 @@ def test_a_save_from_a_stale_tab_is_refused_and_overwrites_only_by_choice(
     assert [c.name for c in worksheet.channels.all()][2] == "ウェビナー"
 
 
+# Ticking the box twice quickly: hx-sync="this:replace" aborts the first
+# recompute for the second, on purpose, and htmx logs the abort as an error.
+@pytest.mark.allow_console_errors(r"htmx:sendAbort", r"htmx:afterRequest")
 def test_skipping_step_3_uses_the_win_rate_for_meetings(page, account, marketer):
     open_new_worksheet(page)
     type_seed_example(page)
@@ -497,10 +502,14 @@ def test_saved_worksheet_is_applied_to_the_goal_grid(page, account, marketer):
     expect(rows).to_have_count(12)
     for month in range(1, 13):
         cells = rows.nth(month - 1).locator("th, td")
-        expected_current = ["5", "2 %"] if month == 1 else ["—", "—"]
+        expected_current = ["5", "2 %", "250"] if month == 1 else ["—", "—", "—"]
         expect(cells).to_have_text(
             [f"{month}月", *expected_current, "217", "1 %", "21,700"]
         )
+    # The year's totals, as stored and as they would be written.
+    expect(preview.locator("#apply-totals th, #apply-totals td")).to_have_text(
+        ["合計", "5", "2.00 %", "250", "2,604", "1.00 %", "260,400"]
+    )
     # Nothing is written before the user confirms.
     assert MonthlyGoal.objects.filter(account=account).count() == 1
 
@@ -581,3 +590,115 @@ def test_manager_sees_the_worksheet_read_only(page, account, marketer, manager):
     expect(page.get_by_role("link", name="目標設定に反映")).to_have_count(0)
     expect(page.get_by_role("button", name="複製")).to_have_count(0)
     expect(page.get_by_role("link", name="印刷", exact=True)).to_be_visible()
+
+
+BELOW_ONE_YEN = "円未満の金額は入力できません。1円単位になる金額を入力してください（例: 1,200万円）。"
+
+
+def test_money_typed_with_units_computes_live_and_is_saved_in_yen(
+    page, account, marketer
+):
+    open_new_worksheet(page)
+    field(page, "ワークシート名").fill("万で入力")
+    field(page, "全体売上").fill("5000万")
+    field(page, "Web売上").fill("1,200万円")
+    field(page, "受注単価").press_sequentially("400万")
+    expect(result(page, "#result-nonweb")).to_have_text("3,800万円")
+    expect(result(page, "#result-orders")).to_have_text("3")
+    expect(page.locator("#formula-2")).to_contain_text("1,200万円 / 受注単価 400万円")
+
+    # Not whole yen: the message beside the field, and only ① goes blank.
+    field(page, "全体売上").fill("0.5円")
+    expect(page.locator("#id_total_revenue-error")).to_have_text(BELOW_ONE_YEN)
+    expect(result(page, "#result-nonweb")).to_have_text("—")
+    expect(result(page, "#result-orders")).to_have_text("3")
+    expect(field(page, "全体売上")).to_have_value("0.5円")
+
+    field(page, "全体売上").fill("0.5億")
+    expect(page.locator("#id_total_revenue-error")).to_have_text("")
+    expect(result(page, "#result-nonweb")).to_have_text("3,800万円")
+    save_button(page).click()
+    expect_saved(page, "万で入力")
+    saved = Worksheet.objects.get(account=account)
+    assert (saved.total_revenue, saved.web_revenue, saved.unit_price) == (
+        50_000_000,
+        12_000_000,
+        4_000_000,
+    )
+    expect(field(page, "全体売上")).to_have_value("50,000,000")
+
+
+def test_one_refused_rate_blanks_only_the_steps_after_it(page, marketer):
+    open_new_worksheet(page)
+    type_seed_example(page)
+    expect_seed_results(page)
+    field(page, "案件化率").fill("abc")
+    expect(page.locator("#id_opportunity_rate-error")).not_to_have_text("")
+    expect(result(page, "#result-meetings")).to_have_text("—")
+    # The steps that do not need the 案件化率 still show their figures.
+    for selector in ("#result-nonweb", "#result-orders", "#result-opportunities"):
+        expect(result(page, selector)).to_have_text(SEED_RESULTS[selector])
+    expect(result(page, "#result-visits")).to_have_text("21,700")
+    # Web売上 above 全体売上: ① blank, ② … from the Web売上.
+    field(page, "案件化率").fill("25")
+    field(page, "Web売上").fill("6,000万")
+    expect(page.locator("#id_web_revenue-error")).to_have_text(WEB_ABOVE_TOTAL)
+    expect(result(page, "#result-nonweb")).to_have_text("—")
+    expect(result(page, "#result-orders")).to_have_text("15")
+    expect(result(page, "#result-meetings")).to_have_text("200")
+
+
+@pytest.mark.allow_console_errors(r"htmx:sendAbort", r"htmx:afterRequest")
+def test_skipping_step_3_hides_the_opportunity_rate_and_keeps_its_value(
+    page, account, marketer
+):
+    open_new_worksheet(page)
+    type_seed_example(page)
+    rate = field(page, "案件化率")
+    rate.fill("80")  # outside 40–60 %: a warning while it is used
+    warning = page.locator("#warning-opportunity_rate")
+    expect(warning).to_have_text("参考値の範囲外です。前提を見直してみてください。")
+    note = page.locator("#opportunity-rate-skipped")
+    expect(note).to_be_hidden()
+
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).check()
+    # Hidden with its label, hint and warning; the note says why.
+    expect(rate).to_be_hidden()
+    expect(page.get_by_text("参考: 商談化→案件化 40〜60%程度")).to_be_hidden()
+    expect(warning).to_be_hidden()
+    expect(note).to_be_visible()
+    expect(result(page, "#result-meetings")).to_have_text("10")
+    expect(warning).to_have_text("")
+
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).uncheck()
+    expect(rate).to_be_visible()
+    expect(rate).to_have_value("80")
+    expect(note).to_be_hidden()
+    page.get_by_role("checkbox", name=SKIP_OPPORTUNITY).check()
+    # Out of the accessibility tree while hidden: found by its id.
+    hidden_rate = page.locator("#id_opportunity_rate")
+    expect(hidden_rate).to_be_hidden()
+    expect(hidden_rate).to_have_value("80")
+    expect(result(page, "#result-meetings")).to_have_text("10")
+
+    save_button(page).click()
+    expect_saved(page, "2026年度 月次")
+    saved = Worksheet.objects.get(account=account)
+    assert (saved.skip_opportunity, saved.opportunity_rate) == (True, Decimal(80))
+    # Shown again as saved: still hidden, still kept.
+    expect(hidden_rate).to_be_hidden()
+    expect(hidden_rate).to_have_value("80")
+    expect(note).to_be_visible()
+
+
+def test_apply_offers_the_worksheets_own_year(page, account, marketer):
+    worksheet = save_seed_worksheet(account, marketer)
+    worksheet.entry_date = datetime.date(2030, 4, 1)
+    worksheet.save()
+    sign_in(page, "marketer")
+    page.goto(f"/worksheets/{worksheet.pk}/apply/")
+    expect(page.get_by_label("反映する年")).to_have_value("2030")
+    page.get_by_role("button", name="プレビュー").click()
+    expect(page.locator("#apply-preview")).to_be_visible()
+    expect(page.locator("#total-new-cv")).to_have_text("2,604")
+    expect(page.locator("#total-current-cv")).to_have_text("0")

@@ -73,6 +73,92 @@ def test_parse_yen_allows_larger_amounts():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("5000万", 50_000_000),
+        ("1,200万円", 12_000_000),
+        ("400万", 4_000_000),
+        ("50,000,000円", 50_000_000),
+        ("¥12,000,000", 12_000_000),
+        ("￥12,000,000", 12_000_000),
+        ("￥１２，０００，０００", 12_000_000),
+        ("1.2億", 120_000_000),
+        ("1億2,000万", 120_000_000),
+        ("1億2000万円", 120_000_000),
+        ("１億２０００万円", 120_000_000),
+        ("1万5000円", 15_000),
+        ("1.5万", 15_000),
+        ("1.50万", 15_000),
+        ("1.00000000億", 100_000_000),
+        ("10000億", 10**12),
+        ("1200 円", 1200),
+        ("¥ 1,200", 1200),
+        ("0円", 0),
+        ("1億0500万", 105_000_000),
+    ],
+)
+def test_parse_yen_reads_money_as_people_write_it(text, expected):
+    value = parse_yen(text)
+    assert value == expected
+    assert type(value) is int
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("0.5円", "fraction"),
+        ("1.23456万", "fraction"),
+        ("1.000000001億", "fraction"),
+        ("1.5", "fraction"),
+        ("-5万", "negative"),
+        ("¥-5", "negative"),
+        ("－１億", "negative"),
+        ("10000.00000001億", "too_large"),
+        ("1兆", "invalid"),
+        ("万", "invalid"),
+        ("円", "invalid"),
+        ("万円", "invalid"),
+        ("¥", "invalid"),
+        ("¥1200円", "invalid"),  # one mark of the currency, not both
+        ("1億5000", "invalid"),  # 5,000円 or 5,000万? refused, not guessed
+        ("1億12000万", "invalid"),  # a slip: 万 after 億 stays below 10,000
+        ("1万12000", "invalid"),
+        ("1.5億2000万", "invalid"),  # a point only in the last term
+        ("1万1億", "invalid"),  # larger units first
+        ("1e9万", "invalid"),
+        ("²万", "invalid"),
+        ("1,20万", "invalid"),
+        (".5万", "invalid"),
+        ("5.万", "invalid"),
+        ("1千", "invalid"),
+        ("$100", "invalid"),
+    ],
+)
+def test_parse_yen_refuses(text, code):
+    with pytest.raises(ParseError) as error:
+        parse_yen(text)
+    assert error.value.code == code
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_yen_as_shown_parses_back(amount):
+    """What the screen shows (formatting.yen's 万/億 form) reads back exactly."""
+    oku, rest = divmod(amount, 10**8)
+    man, yen = divmod(rest, 10**4)
+    shown = "".join(
+        [
+            f"{oku:,}億" if oku else "",
+            f"{man:,}万" if man else "",
+            f"{yen}" if yen else "",
+        ]
+    )
+    if oku and yen and not man:
+        shown = f"{amount:,}"  # plain yen straight after 億 is refused as ambiguous
+    assert parse_yen((shown or "0") + "円") == amount
+    assert parse_yen(f"¥{amount:,}") == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("1", Decimal("1")),
         ("1 %", Decimal("1")),
         ("1%", Decimal("1")),

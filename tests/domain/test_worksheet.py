@@ -157,6 +157,11 @@ def test_empty_worksheet_gives_none_downstream():
         ),
         ({"opportunity_rate": None}, {"opportunities": 10, "meetings": None}),
         ({"cv_rate": None}, {"online_leads": 217, "visits": None}),
+        # ③ skipped: the 案件化率 is not needed, its absence blanks nothing.
+        (
+            {"skip_opportunity": True, "opportunity_rate": None},
+            {"opportunities": None, "meetings": 10, "unallotted": -30},
+        ),
     ],
 )
 def test_partial_input_gives_none_downstream(changes, expected):
@@ -199,11 +204,12 @@ def test_excess_allotment_gives_negative_unallotted():
     assert compute(seed_example(channels=channels)).unallotted == -10
 
 
-def test_web_above_total_does_not_crash():
-    # The form refuses this; the domain just reports the (negative) difference.
+def test_web_above_total_blanks_only_step_1():
+    # The form refuses this: ① has no figure (never a negative one), and the
+    # steps that need only the web revenue still compute.
     result = compute(seed_example(total_revenue=10_000_000))
-    assert result.nonweb_revenue == -2_000_000
-    assert result.orders == 3
+    assert result.nonweb_revenue is None
+    assert (result.orders, result.opportunities, result.meetings) == (3, 10, 40)
 
 
 def test_zero_web_revenue_needs_zero_of_everything_upstream_of_channels():
@@ -499,8 +505,10 @@ def test_months_not_yet_begun_and_months_without_actuals_count_for_nothing():
     comparison = compare_with_actuals(seed_example(), months, monthly=True)
     assert not comparison.has_actuals
     assert comparison.elapsed == 1
-    assert _stages(comparison)["online_leads"] == (217, 0)
+    # Nothing recorded: nothing implied (not zero), and no stage is short.
+    assert _stages(comparison)["online_leads"] == (217, None)
     assert _stages(comparison)["visits"] == (21_700, None)
+    assert not any(stage.short or stage.gap for stage in comparison.stages)
 
 
 @given(field=st.sampled_from(["passed", "cv", "visits"]), value=floats)

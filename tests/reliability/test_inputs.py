@@ -19,7 +19,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from html.parser import HTMLParser
 from unittest import mock
 
@@ -31,6 +31,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel import formatting
 from funnel.domain import actuals_csv, numbers
 from funnel.domain.grid import fiscal_months
 from funnel.forms import fields as app_forms
@@ -143,9 +144,32 @@ CORPUS = [
     bad("trailing-point", "5.", INV),
     bad("percent-only", "%", INV),
     bad("double-percent", "1%%", INV),
-    bad("yen-suffix", "1,200円", INV),
-    bad("yen-sign", "¥1200", INV),
-    bad("man-unit", "1200万", INV),
+    # Money as people write it: 円, ¥/￥, 万 and 億 are read in money fields
+    # only; a count or a rate with a unit is refused.
+    Text("yen-suffix", "1,200円", INV, Ok(1200), INV),
+    Text("yen-sign", "¥1200", INV, Ok(1200), INV),
+    Text("fullwidth-yen-sign", "￥12,000,000", INV, Ok(12_000_000), INV),
+    Text("man-unit", "1200万", INV, Ok(12_000_000), INV),
+    Text("man-yen", "1,200万円", INV, Ok(12_000_000), INV),
+    Text("man-5000", "5000万", INV, Ok(50_000_000), INV),
+    Text("plain-yen-suffix", "50,000,000円", INV, Ok(50_000_000), INV),
+    Text("oku-fraction", "1.2億", INV, Ok(120_000_000), INV),
+    Text("oku-man", "1億2,000万", INV, Ok(120_000_000), INV),
+    Text("oku-man-yen", "1億2000万円", INV, Ok(120_000_000), INV),
+    Text("fullwidth-man", "１，２００万円", INV, Ok(12_000_000), INV),
+    Text("half-yen", "0.5円", INV, FRAC, INV),
+    Text("man-below-yen", "1.23456万", INV, FRAC, INV),
+    Text("oku-above-limit", "10000.00000001億", INV, BIG, INV),
+    bad("yen-only", "円", INV),
+    bad("man-only", "万", INV),
+    bad("yen-sign-only", "¥", INV),
+    bad("both-yen-marks", "¥1200円", INV),
+    bad("oku-then-yen", "1億5000", INV),
+    bad("man-over-unit", "1億12000万", INV),
+    bad("cho-unit", "1兆", INV),
+    bad("negative-man", "-5万", NEG),
+    bad("superscript-man", "²万", INV),
+    bad("exponent-man", "1e3万", INV),
     # Not numbers at all.
     bad("html", "<b>1</b>", INV),
     bad("sql", "1; DROP TABLE funnel_monthlygoal;--", INV),
@@ -1160,7 +1184,7 @@ def test_member_role_when_added(world, as_admin):
 SEPARATORS = [",", "，", ".", "．", "%", "％", " ", "\u3000", "\t"]
 SIGNS = ["-", "−", "－", "+", "＋"]
 ODD_PIECES = ["e", "E", "_", "x", "٢", "१", "①", "²", "\u200b", "\u200f", "\x00"]
-ODD_PIECES += ["NaN", "Infinity", "1e9", "0x10", "円", "万"]
+ODD_PIECES += ["NaN", "Infinity", "1e9", "0x10", "円", "万", "億", "¥", "￥", "."]
 DIGITS = "0123456789０１２３４５６７８９"
 PIECES = st.one_of(
     st.text(alphabet=DIGITS, min_size=1, max_size=14),
@@ -1178,6 +1202,8 @@ def _grouped(n):
 WELL_FORMED = st.one_of(
     st.integers(0, 2 * numbers.MAX_YEN).map(str),
     st.integers(0, 2 * numbers.MAX_YEN).map(_grouped),
+    # Money as the screen shows it (1,200万円, 1億5,000万円).
+    st.integers(0, 2 * numbers.MAX_YEN).map(formatting.yen),
     st.integers(0, 2 * numbers.MAX_COUNT).map(
         lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     ),
@@ -1209,6 +1235,32 @@ def assert_count(value, text, *, maximum=numbers.MAX_COUNT):
     assert 0 <= value <= maximum
     # Read as the text shows it, not as something else.
     assert value == int(numbers.normalise(text).replace(",", ""))
+
+
+def yen_reading(text):
+    """What a money text says, read another way than parse_yen: Decimal
+    arithmetic (at a precision no input reaches) over its 億, 万 and yen."""
+    rest = numbers.normalise(text).removeprefix("¥").strip()
+    rest = rest.removesuffix("円").strip().replace(",", "")
+    amount = D(0)
+    with localcontext(prec=100):
+        for unit, scale in (("億", 10**8), ("万", 10**4)):
+            if unit in rest:
+                head, rest = rest.split(unit, 1)
+                amount += D(head) * scale
+        if rest:
+            amount += D(rest)
+    return amount
+
+
+def assert_yen(value, text):
+    if value is None:
+        assert numbers.normalise(text) == ""
+        return
+    assert type(value) is int
+    assert 0 <= value <= numbers.MAX_YEN
+    # Read as the text shows it, whole yen, not as something else.
+    assert value == yen_reading(text)
 
 
 def assert_rate(value, text):
@@ -1283,7 +1335,7 @@ def test_worksheet_form_accepts_only_values_in_range(texts):
     assert_no_float(cleaned.values())
     for name in WORKSHEET_NUMBERS:
         if name in cleaned:
-            assert_count(cleaned[name], data[name], maximum=numbers.MAX_YEN)
+            assert_yen(cleaned[name], data[name])
     if cleaned.get("unit_price") is not None:
         assert cleaned["unit_price"] >= 1
     total, web = cleaned.get("total_revenue"), cleaned.get("web_revenue")

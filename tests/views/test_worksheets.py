@@ -5,13 +5,20 @@ account scoping, permissions and query counts."""
 import datetime
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from funnel import selectors, services
-from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
+from funnel.models import (
+    Basis,
+    MonthlyActual,
+    MonthlyGoal,
+    Worksheet,
+    WorksheetChannel,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -609,14 +616,32 @@ BAD_INPUTS = [
     pytest.param(
         {"total_revenue": "-50,000,000"},
         "-50,000,000",
-        "マイナスの値は入力できません。",
+        "マイナスの金額は入力できません。0円以上で入力してください。",
         id="yen-negative",
     ),
     pytest.param(
         {"unit_price": "abc"},
         "abc",
-        "金額を数値で入力してください（例: 12,000,000）。",
+        "金額を入力してください（例: 12,000,000、1,200万円、1.2億、1億2,000万円）。",
         id="yen-abc",
+    ),
+    pytest.param(
+        {"total_revenue": "0.5円"},
+        "0.5円",
+        "円未満の金額は入力できません。1円単位になる金額を入力してください（例: 1,200万円）。",
+        id="yen-below-one-yen",
+    ),
+    pytest.param(
+        {"unit_price": "1.23456万"},
+        "1.23456万",
+        "円未満の金額は入力できません。1円単位になる金額を入力してください（例: 1,200万円）。",
+        id="yen-man-below-one-yen",
+    ),
+    pytest.param(
+        {"web_revenue": "1億5000"},
+        "1億5000",
+        "金額を入力してください（例: 12,000,000、1,200万円、1.2億、1億2,000万円）。",
+        id="yen-ambiguous-oku",
     ),
     pytest.param(
         {"win_rate": "abc"},
@@ -738,6 +763,210 @@ def test_japanese_input_forms_are_accepted(marketer_client):
     assert worksheet.cv_rate == D("1.5")
     first = worksheet.channels.get(position=1)
     assert (first.meetings, first.meeting_rate) == (10, D("30"))
+
+
+@pytest.mark.parametrize(
+    ("total", "web", "price", "stored"),
+    [
+        ("5000万", "1,200万円", "400万", (50_000_000, 12_000_000, 4_000_000)),
+        (
+            "50,000,000円",
+            "¥12,000,000",
+            "￥４００万",
+            (50_000_000, 12_000_000, 4_000_000),
+        ),
+        ("1.2億", "1億2,000万", "1億2000万円", (120_000_000, 120_000_000, 120_000_000)),
+    ],
+)
+def test_money_as_people_write_it_is_saved_in_yen(
+    marketer_client, total, web, price, stored
+):
+    response = marketer_client.post(
+        "/worksheets/new/",
+        worksheet_data(total_revenue=total, web_revenue=web, unit_price=price),
+    )
+    assert response.status_code == 302
+    worksheet = Worksheet.objects.get()
+    assert (worksheet.total_revenue, worksheet.web_revenue, worksheet.unit_price) == (
+        stored
+    )
+    # Shown again the way the page shows amounts, and read back the same.
+    html = marketer_client.get(worksheet.get_absolute_url()).content.decode()
+    assert input_value(html, "total_revenue") == f"{stored[0]:,}"
+
+
+def test_money_with_units_recomputes_as_typed(marketer_client):
+    html = recompute(
+        marketer_client,
+        total_revenue="5000万",
+        web_revenue="1,200万円",
+        unit_price="400万",
+    ).content.decode()
+    assert text_of(html, "result-nonweb") == "3,800万円"
+    assert text_of(html, "result-orders") == "3"
+    assert 'id="id_total_revenue-error"' not in html  # nothing refused
+
+
+# --- one refused input blanks only the steps that need it ------------------------
+
+STEPS = (
+    "result-nonweb",
+    "result-orders",
+    "result-opportunities",
+    "result-meetings",
+    "result-visits",
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown"),
+    [
+        pytest.param(
+            {"total_revenue": "abc"},
+            ("—", "3", "10", "40", "21,700"),
+            id="total-refused",
+        ),
+        pytest.param(
+            {"total_revenue": "0.5円"},
+            ("—", "3", "10", "40", "21,700"),
+            id="total-below-one-yen",
+        ),
+        # Web売上 above 全体売上: ① has no figure, ② … follow the web revenue.
+        pytest.param(
+            {"web_revenue": "6,000万"},
+            ("—", "15", "50", "200", "21,700"),
+            id="web-above-total",
+        ),
+        pytest.param(
+            {"web_revenue": "abc"},
+            ("—", "—", "—", "—", "21,700"),
+            id="web-refused",
+        ),
+        pytest.param(
+            {"unit_price": "0"},
+            ("3,800万円", "—", "—", "—", "21,700"),
+            id="price-zero",
+        ),
+        pytest.param(
+            {"win_rate": "0"},
+            ("3,800万円", "3", "—", "—", "21,700"),
+            id="win-rate-refused",
+        ),
+        pytest.param(
+            {"opportunity_rate": "abc"},
+            ("3,800万円", "3", "10", "—", "21,700"),
+            id="opportunity-rate-refused",
+        ),
+        # With ③ skipped the 案件化率 is not needed: its refusal blanks nothing.
+        pytest.param(
+            {"opportunity_rate": "abc", "skip_opportunity": "on"},
+            ("3,800万円", "3", "—", "10", "21,700"),
+            id="opportunity-rate-refused-skipped",
+        ),
+        pytest.param(
+            {"cv_rate": "abc"},
+            ("3,800万円", "3", "10", "40", "—"),
+            id="cv-rate-refused",
+        ),
+        pytest.param(
+            {"name": "", "entry_date": "x"},
+            ("3,800万円", "3", "10", "40", "21,700"),
+            id="head-refused",
+        ),
+    ],
+)
+def test_a_refused_input_blanks_only_the_steps_that_need_it(
+    marketer_client, changes, shown
+):
+    live = recompute(marketer_client, **changes).content.decode()
+    assert tuple(text_of(live, step) for step in STEPS) == shown
+    response = marketer_client.post("/worksheets/new/", worksheet_data(**changes))
+    assert response.status_code == 200  # refused, shown again
+    page = response.content.decode()
+    assert tuple(text_of(page, step) for step in STEPS) == shown
+    assert Worksheet.objects.count() == 0
+
+
+def test_web_above_total_is_still_refused_beside_web_revenue(marketer_client):
+    response = marketer_client.post(
+        "/worksheets/new/", worksheet_data(web_revenue="6,000万")
+    )
+    html = response.content.decode()
+    assert "Web売上は全体売上以下にしてください（全体売上の一部です）。" in html
+    assert input_value(html, "web_revenue") == "6,000万"
+    assert Worksheet.objects.count() == 0
+
+
+# --- ③ skipped: the 案件化率 is hidden, kept and not warned about ------------------
+
+
+def _opportunity_field(html):
+    match = re.search(r'<p class="field" id="opportunity-rate-field"[^>]*>', html)
+    assert match, "no 案件化率 field"
+    return match.group(0)
+
+
+def test_skipping_step_3_hides_the_opportunity_rate_and_keeps_it(
+    marketer_client, account
+):
+    worksheet = make_worksheet(account, skip_opportunity=True, opportunity_rate=D(80))
+    html = marketer_client.get(worksheet.get_absolute_url()).content.decode()
+    assert " hidden" in _opportunity_field(html)
+    # Hidden, not disabled: the browser still sends it, so it is kept.
+    assert input_value(html, "opportunity_rate") == "80"
+    assert "disabled" not in re.search(
+        r'<input[^>]*name="opportunity_rate"[^>]*>', html
+    ).group(0)
+    assert 'id="opportunity-rate-skipped">' in html  # the note, shown
+    # 80 % is outside 40–60 %, but not used: no warning.
+    assert text_of(html, "warning-opportunity_rate") == ""
+    response = marketer_client.post(
+        worksheet.get_absolute_url(),
+        worksheet_data(skip_opportunity="on", opportunity_rate="80", loaded=worksheet),
+    )
+    assert response.status_code == 302
+    worksheet.refresh_from_db()
+    assert (worksheet.skip_opportunity, worksheet.opportunity_rate) == (True, D(80))
+
+
+def test_not_skipping_step_3_shows_the_opportunity_rate_and_its_warning(
+    marketer_client, account
+):
+    worksheet = make_worksheet(account, opportunity_rate=D(80))
+    html = marketer_client.get(worksheet.get_absolute_url()).content.decode()
+    assert " hidden" not in _opportunity_field(html)
+    assert 'id="opportunity-rate-skipped" hidden>' in html
+    assert text_of(html, "warning-opportunity_rate") == (
+        "参考値の範囲外です。前提を見直してみてください。"
+    )
+
+
+def test_recompute_with_step_3_skipped_sends_no_opportunity_rate_warning(
+    marketer_client,
+):
+    html = recompute(
+        marketer_client, skip_opportunity="on", opportunity_rate="80"
+    ).content.decode()
+    assert text_of(html, "warning-opportunity_rate") == ""
+    html = recompute(marketer_client, opportunity_rate="80").content.decode()
+    assert text_of(html, "warning-opportunity_rate") != ""
+
+
+def test_a_refused_opportunity_rate_stays_in_sight_when_skipped(marketer_client):
+    response = marketer_client.post(
+        "/worksheets/new/",
+        worksheet_data(skip_opportunity="on", opportunity_rate="abc"),
+    )
+    html = response.content.decode()
+    assert " hidden" not in _opportunity_field(html)
+    assert "率を数値で入力してください" in html
+    assert Worksheet.objects.count() == 0
+
+
+def test_the_content_hint_names_no_vendor(marketer_client):
+    html = marketer_client.get("/worksheets/new/").content.decode()
+    assert "コンテンツの目安: 60記事以上で月約4,000〜4,500訪問。" in html
+    assert "ferret" not in html and "中央値" not in html
 
 
 @pytest.mark.parametrize("typed", ["30 %", "３０％", "30%", "３０"])
@@ -1168,3 +1397,108 @@ def test_apply_with_online_leads_above_grid_limit_is_refused_not_a_server_error(
     )
     assert response.status_code == 200
     assert MonthlyGoal.objects.count() == 0
+
+
+# --- the year a worksheet is applied to and compared with -----------------------
+
+TODAY = datetime.date(2026, 12, 6)
+
+
+@pytest.fixture
+def today():
+    with mock.patch("django.utils.timezone.localdate", return_value=TODAY):
+        yield TODAY
+
+
+def _selected_year(html):
+    select = html.split('<select name="year" id="id_year">')[1].split("</select>")[0]
+    return re.findall(r'<option value="(\d+)" selected>', select)
+
+
+@pytest.mark.parametrize(
+    ("start_month", "entry_date", "expected"),
+    [
+        pytest.param(1, datetime.date(2027, 5, 1), "2027", id="next-year"),
+        pytest.param(1, datetime.date(2026, 4, 1), "2026", id="this-year"),
+        # A past year is never the default: the current one is.
+        pytest.param(1, datetime.date(2024, 4, 1), "2026", id="past-year"),
+        # 4月 start: 2027-02 falls in 2026年度.
+        pytest.param(4, datetime.date(2027, 2, 1), "2026", id="fiscal-year"),
+        pytest.param(4, datetime.date(2027, 4, 1), "2027", id="next-fiscal-year"),
+    ],
+)
+def test_apply_offers_the_worksheets_own_year_first(
+    marketer_client, account, today, start_month, entry_date, expected
+):
+    account.fiscal_year_start_month = start_month
+    account.save()
+    worksheet = make_worksheet(account, entry_date=entry_date)
+    html = marketer_client.get(f"/worksheets/{worksheet.pk}/apply/").content.decode()
+    assert _selected_year(html) == [expected]
+    assert 'id="apply-preview"' not in html  # chosen, not yet previewed
+
+
+def test_apply_preview_shows_the_years_totals_before_and_after(
+    marketer_client, account
+):
+    worksheet = make_worksheet(account)
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=1, cv_count=5, cv_rate=D("3")
+    )
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=2, cv_count=20, cv_rate=D("1")
+    )
+    html = marketer_client.get(
+        f"/worksheets/{worksheet.pk}/apply/?year=2026"
+    ).content.decode()
+    assert text_of(html, "total-current-cv") == "25"
+    assert text_of(html, "total-current-visits") == "2,167"  # 167 + 2,000
+    assert text_of(html, "total-new-cv") == "2,604"  # 217 × 12
+    assert text_of(html, "total-new-visits") == "260,400"  # 21,700 × 12
+    assert _selected_year(html) == ["2026"]
+
+
+def test_actuals_compare_the_worksheets_own_year_by_default(
+    marketer_client, account, today
+):
+    worksheet = make_worksheet(account, entry_date=datetime.date(2025, 4, 1))
+    html = marketer_client.get(f"/worksheets/{worksheet.pk}/actuals/").content.decode()
+    assert _selected_year(html) == ["2025"]
+    assert "2025年の今日まで" in html
+
+
+def _stage(html, name):
+    return html.split(f'id="stage-{name}"')[1].split("</tr>")[0]
+
+
+def test_actuals_without_any_recorded_show_dashes_not_a_red_table(
+    marketer_client, account, today
+):
+    worksheet = make_worksheet(account, entry_date=datetime.date(2025, 4, 1))
+    html = marketer_client.get(f"/worksheets/{worksheet.pk}/actuals/").content.decode()
+    assert "この期間の実績はまだ入力されていません。" in html
+    assert 'class="short"' not in html
+    assert 'id="first-short"' not in html
+    cells = re.findall(r'<td class="num">([^<]*)</td>', _stage(html, "online_leads"))
+    assert cells == ["2,604", "—", "—"]  # the plan; nothing implied, no gap
+    cells = re.findall(r'<td class="num">([^<]*)</td>', _stage(html, "revenue"))
+    assert cells == ["14,400万円", "—", "—"]
+
+
+def test_actuals_show_money_in_one_unit_down_the_column(
+    marketer_client, account, today
+):
+    """1億4,400万円 planned and 6,800万円 implied would read as two formats
+    (|yen switches to 円 for amounts that are not whole 万): 万円 throughout."""
+    worksheet = make_worksheet(
+        account, entry_date=datetime.date(2025, 4, 1), unit_price=1_234_567
+    )
+    for month in range(1, 13):
+        MonthlyActual.objects.create(
+            account=account, year=2025, month=month, cv_count=108, visits=10_000
+        )
+    html = marketer_client.get(f"/worksheets/{worksheet.pk}/actuals/").content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', _stage(html, "revenue"))
+    assert all(cell.endswith("万円") for cell in cells), cells
+    assert cells[0] == "14,400万円"  # 1,200万 × 12
+    assert cells[2].startswith("-")
