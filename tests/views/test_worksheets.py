@@ -807,6 +807,16 @@ def test_money_with_units_recomputes_as_typed(marketer_client):
     assert 'id="id_total_revenue-error"' not in html  # nothing refused
 
 
+def test_the_page_says_how_money_may_be_typed(marketer_client):
+    html = marketer_client.get("/worksheets/new/").content.decode()
+    assert (
+        "「5000万」「1,200万円」「1.2億」「1億2,000万円」のようにも入力できます" in html
+    )
+    # No numeric keyboard for money on phones: it has no 万 or 億.
+    total = re.search(r'<input[^>]*name="total_revenue"[^>]*>', html).group(0)
+    assert "inputmode" not in total
+
+
 # --- one refused input blanks only the steps that need it ------------------------
 
 STEPS = (
