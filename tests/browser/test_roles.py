@@ -354,6 +354,40 @@ def test_approved_year_is_read_only_until_the_admin_reopens_it(
     assert goals(account, year)[1] == (25, Decimal("1.00"))
 
 
+def test_manager_lands_on_the_review_list_and_approves_a_year_from_it(
+    page, account, marketer, manager
+):
+    year = account.fiscal_year_of(timezone.localdate())
+    add_goal(account, year, 1, 20, "1")
+    add_goal(account, year + 1, 1, 30, "1")
+    submit_year(account, year, marketer, "ご確認ください。")
+    submit_year(account, year + 1, marketer)
+
+    sign_in(page, "manager")
+    # A manager starts at 承認待ち, its count in the side menu.
+    expect(page).to_have_url(re.compile(r"/reviews/$"))
+    expect(page.get_by_role("heading", name="承認待ち", level=1)).to_be_visible()
+    review_link = menu(page).get_by_role("link", name=re.compile("^承認待ち"))
+    expect(review_link).to_have_text("承認待ち 2件")
+    row = page.locator(f"#submitted-{year}")
+    expect(row).to_contain_text("marketer")
+    expect(page.locator(f"#submitted-{year + 1}")).to_be_visible()
+
+    row.get_by_role("link", name="年間サマリーを開く").click()
+    expect(page.get_by_role("heading", name="年間サマリー", level=1)).to_be_visible()
+    expect(events(page)).to_contain_text("ご確認ください。")
+    button(page, "承認").click()
+    expect(status_message(page, "目標を「承認」しました")).to_be_visible()
+    expect(plan_status(page)).to_have_text("状態: 承認済み")
+    assert plan_of(account, year).status == PlanStatus.APPROVED
+
+    # Back to the list: one year still waits.
+    review_link.click()
+    expect(page.locator(f"#submitted-{year}")).to_have_count(0)
+    expect(page.locator(f"#submitted-{year + 1}")).to_be_visible()
+    expect(review_link).to_have_text("承認待ち 1件")
+
+
 # --- 4. the admin manages the members ---------------------------------------
 
 
@@ -402,8 +436,10 @@ def test_admin_adds_a_manager_who_sets_a_password_then_changes_their_role(
     tanaka_page.get_by_role("link", name="ログイン画面へ").click()
     sign_in_here(tanaka_page, "tanaka", TANAKA_PASSWORD)
 
-    expect(tanaka_page.get_by_role("heading", name="目標設定", level=1)).to_be_visible()
+    # A manager starts at 承認待ち.
+    expect(tanaka_page.get_by_role("heading", name="承認待ち", level=1)).to_be_visible()
     expect(header(tanaka_page)).to_contain_text("マネージャー")
+    open_goals(tanaka_page)
     expect_grid_read_only(tanaka_page, READ_ONLY_MANAGER)
 
     # The admin makes tanaka a marketer.
