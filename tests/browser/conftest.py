@@ -5,10 +5,12 @@ and CI fails with them.
 """
 
 import os
+import re
 import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import PASSWORD
 
@@ -26,6 +28,35 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Reported as a console error, so that the watcher below sees it like any other.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(
+    `CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+# hx-sync="this:replace" cancels a recompute a newer keystroke overtook, and
+# a swap cancels the requests of what it replaces: by design, yet htmx logs
+# each cancel with console.error. A failed or refused request (sendError,
+# responseError) is not among these and still fails the test.
+HTMX_CANCELS = [r"^console: htmx:(afterRequest|sendAbort), "]
+
+# The WCAG 2.2 A and AA rules axe-core checks (it ships inside the package:
+# nothing is fetched).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "allow_console_errors(*patterns): console errors this test provokes on "
+        "purpose (regular expressions, each error must match one)",
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -46,6 +77,54 @@ def browser():
         browser.close()
 
 
+def _watch(context, errors):
+    """Record every console error, uncaught exception and CSP violation in
+    every page of ``context``."""
+    context.add_init_script(CSP_REPORTER)
+    context.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and errors.append(
+                f"console: {message.text} ({message.location.get('url')})"
+            )
+        ),
+    )
+    context.on("weberror", lambda error: errors.append(f"pageerror: {error.error}"))
+
+
+@pytest.fixture(autouse=True)
+def console_errors(request, monkeypatch):
+    """Fail the test if any page it opened logged an error, threw, or broke the
+    Content-Security-Policy. Every context a test opens is watched, including
+    the ones tests open themselves (two tabs, two users), hence the patch on
+    Browser rather than on the ``page`` fixture alone."""
+    errors = []
+    new_context = Browser.new_context
+
+    def watched_context(self, *args, **kwargs):
+        context = new_context(self, *args, **kwargs)
+        _watch(context, errors)
+        return context
+
+    def watched_page(self, *args, **kwargs):
+        # Browser.new_page makes its own context; watch it before the page
+        # loads anything by making the context here.
+        context = watched_context(self, *args, **kwargs)
+        page = context.new_page()
+        page.on("close", lambda _page: context.close())
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    yield errors
+    marker = request.node.get_closest_marker("allow_console_errors")
+    allowed = [re.compile(p) for p in (*HTMX_CANCELS, *(marker.args if marker else ()))]
+    unexpected = [e for e in errors if not any(p.search(e) for p in allowed)]
+    if unexpected:
+        pytest.fail("errors in the browser:\n" + "\n".join(unexpected))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
@@ -55,6 +134,17 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def assert_accessible(page):
+    """axe-core's WCAG 2.2 A/AA rules find nothing on the page as it is now."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']}\n    "
+        + "\n    ".join(node["html"][:160] for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
+    assert not violations, f"axe on {page.url}:\n" + "\n".join(violations)
 
 
 def sign_in(page, username, password=PASSWORD):

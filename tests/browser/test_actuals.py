@@ -62,6 +62,10 @@ def test_marketer_enters_actuals_and_sees_achievement(page, account, marketer, m
     manager_page.close()
 
 
+# The refused 保存 answers 409, which the browser reports in its console.
+@pytest.mark.allow_console_errors(
+    r"status of 409 \(Conflict\) \(http://[^/]+/goals/\d+/actuals/\)"
+)
 def test_a_save_from_a_stale_page_offers_overwrite_and_enter_never_takes_it(
     page, account, marketer
 ):

@@ -518,6 +518,10 @@ def test_admin_starts_the_fiscal_year_in_april(page, account, admin_member):
 # --- 6. nobody else sees the admin's pages ----------------------------------
 
 
+# The admin pages opened directly answer 403, which the browser reports.
+@pytest.mark.allow_console_errors(
+    r"status of 403 \(Forbidden\) \(http://[^/]+/account/(members|settings)/\)"
+)
 @pytest.mark.parametrize("username", ["marketer", "manager"])
 def test_members_and_settings_are_not_offered_to_others_and_refused(
     page, request, account, username
