@@ -171,13 +171,6 @@ def fill_all(values: Mapping[int, MonthValues], source: int) -> dict[int, MonthV
     return {month: (cv_count, cv_rate) for month in values}
 
 
-def weights_from_counts(counts: Sequence[int | None]) -> list[int]:
-    """Last year's CV数 as a seasonality profile: an empty month weighs 0."""
-    if any(isinstance(c, float) for c in counts):
-        raise TypeError("floats are not accepted in the domain")
-    return [0 if count is None else count for count in counts]
-
-
 def last_year_weights(
     actuals: Sequence[int | None], targets: Sequence[int | None]
 ) -> tuple[list[int], list[int]]:

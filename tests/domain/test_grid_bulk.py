@@ -13,7 +13,6 @@ from funnel.domain.grid import (
     last_year_weights,
     spread_total,
     spread_year,
-    weights_from_counts,
 )
 
 
@@ -56,9 +55,7 @@ def test_spread_evenly_adds_up_exactly(total, expected):
 
 
 def test_spread_by_last_years_profile():
-    last_year = [10, 10, 20, None, 0, 0, 0, 0, 0, 0, 0, 60]
-    weights = weights_from_counts(last_year)
-    assert weights == [10, 10, 20, 0, 0, 0, 0, 0, 0, 0, 0, 60]
+    weights = [10, 10, 20, 0, 0, 0, 0, 0, 0, 0, 0, 60]
     months = spread_year(1000, Decimal("1.2"), weights)
     assert [count for count, _rate in months] == [
         100,
@@ -86,9 +83,7 @@ def test_spread_keeps_the_months_rates_when_no_rate_is_given():
 
 
 def test_weights_all_zero_spread_evenly():
-    weights = weights_from_counts([None] * 12)
-    assert weights == [0] * 12
-    assert [c for c, _r in spread_year(24, Decimal(1), weights)] == [2] * 12
+    assert [c for c, _r in spread_year(24, Decimal(1), [0] * 12)] == [2] * 12
 
 
 @pytest.mark.parametrize(
@@ -104,11 +99,6 @@ def test_weights_all_zero_spread_evenly():
 def test_spread_refuses_floats_and_negatives(total, rate, weights, error):
     with pytest.raises(error):
         spread_year(total, rate, weights)
-
-
-def test_weights_from_counts_refuses_floats():
-    with pytest.raises(TypeError):
-        weights_from_counts([1.0, 2])
 
 
 @given(
