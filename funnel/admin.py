@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from funnel import services
 from funnel.models import Account, Membership, MonthlyGoal, Worksheet, WorksheetChannel
 
 
@@ -17,6 +18,11 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.channel_defaults_create(account=obj)
 
 
 @admin.register(Membership)

@@ -109,6 +109,55 @@ class Membership(models.Model):
         return self.role == Role.MANAGER
 
 
+# The channels a new account starts with: (name, Web). The seed's three Web
+# channels and an exhibition, whose leads are not site conversions.
+DEFAULT_CHANNELS = (
+    (_("広告"), True),
+    (_("オーガニック"), True),
+    (_("メルマガ"), True),
+    (_("展示会"), False),
+)
+
+
+class Channel(models.Model):
+    """An acquisition channel (獲得チャネル) of an account: the unit of a year's
+    plan per channel (チャネル別) and of its actuals. A Web channel's leads are
+    site conversions (CV数 with a CV率 and visits); another's are リード数 only.
+    Archived channels keep their figures but are offered for no new plan."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="channels"
+    )
+    name = models.CharField(_("チャネル名"), max_length=50)
+    online = models.BooleanField(_("Web（オンライン）"), default=True)
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    archived = models.BooleanField(_("アーカイブ"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("チャネル")
+        verbose_name_plural = _("チャネル")
+        ordering = ["position", "id"]
+        constraints = [
+            # Also the index an account's list uses. Names are matched as
+            # typed: the form compares them without regard to case and width.
+            models.UniqueConstraint(
+                fields=["account", "name"], name="channel_unique_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class AccountMonth(models.Model):
     """A calendar month of an account's data (targets or actuals): one row per
     account and month, stored by calendar year so that changing the fiscal
@@ -293,6 +342,17 @@ class WorksheetChannel(models.Model):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(_("チャネル名"), max_length=50)
     online = models.BooleanField(_("オンライン"), default=True)
+    # The account's channel this row plans (its name and Web flag are copied
+    # here when picked, so the worksheet reads as it was written). Empty only
+    # for a row typed before the channel was added to the account's list.
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="worksheet_rows",
+        verbose_name=_("チャネル"),
+    )
     meetings = models.PositiveIntegerField(_("商談数"), null=True, blank=True)
     meeting_rate = models.DecimalField(
         _("商談化率"), max_digits=5, decimal_places=2, null=True, blank=True
@@ -333,6 +393,9 @@ class GoalYearPlan(models.Model):
     status = models.CharField(
         _("状態"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
     )
+    # チャネル別に入力: the year's months are planned per channel and the
+    # grid shows their sums, read-only. False: 合計で入力 (the seed's grid).
+    channel_mode = models.BooleanField(_("チャネル別に入力"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -403,6 +466,9 @@ class ChangeSource(models.TextChoices):
     WORKSHEET = "worksheet", _("ワークシート反映")
     CSV = "csv", _("CSV取り込み")
     OVERWRITE = "overwrite", _("上書き")
+    # The sums of a year planned per channel, kept as its totals when it goes
+    # back to 合計で入力.
+    CHANNELS = "channels", _("チャネル別の合計")
 
 
 class ChangeRecord(models.Model):
@@ -530,3 +596,130 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.username} → {self.account} ({self.get_role_display()})"
+
+
+class ChannelMonth(models.Model):
+    """A calendar month of one channel's data (targets or actuals), stored by
+    calendar year like AccountMonth, with the account kept on the row so that
+    every query is scoped by it without a join."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="%(class)s_rows", db_index=False
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="%(class)s_rows", db_index=False
+    )
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["year", "month", "channel"]
+        constraints = [
+            # Leads with the account: the index of a year's query (account,
+            # year), whatever the number of channels.
+            models.UniqueConstraint(
+                fields=["account", "year", "month", "channel"],
+                name="%(class)s_unique_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="%(class)s_month_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR + 1),
+                name="%(class)s_year_range",
+            ),
+        ]
+
+
+class ChannelGoal(ChannelMonth):
+    """One channel's targets for a month: CV数 (リード数 for a channel that is
+    not Web) and, for a Web channel, CV率. Visits are derived, never stored."""
+
+    cv_count = models.PositiveIntegerField(_("CV数"), null=True, blank=True)
+    cv_rate = models.DecimalField(
+        _("CV率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta(ChannelMonth.Meta):
+        verbose_name = _("チャネル別の月次目標")
+        verbose_name_plural = _("チャネル別の月次目標")
+        constraints = [
+            *ChannelMonth.Meta.constraints,
+            _count_range("cv_count", "channel_goal_cv_count_range"),
+            _rate_range("cv_rate", "channel_goal_cv_rate_range"),
+            models.CheckConstraint(
+                condition=Q(cv_count__isnull=False) | Q(cv_rate__isnull=False),
+                name="channel_goal_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.year}-{self.month:02d} {self.channel_id}"
+
+
+class ChannelActual(ChannelMonth):
+    """What one channel brought in a month (実績): CV数 (or リード数) and, for a
+    Web channel, its sessions (訪問数), typed or imported from GA4."""
+
+    cv_count = models.PositiveIntegerField(_("実績CV数"), null=True, blank=True)
+    visits = models.PositiveIntegerField(_("実績訪問数"), null=True, blank=True)
+
+    class Meta(ChannelMonth.Meta):
+        verbose_name = _("チャネル別の月次実績")
+        verbose_name_plural = _("チャネル別の月次実績")
+        constraints = [
+            *ChannelMonth.Meta.constraints,
+            _count_range("cv_count", "channel_actual_cv_count_range"),
+            _count_range("visits", "channel_actual_visits_range"),
+            models.CheckConstraint(
+                condition=Q(cv_count__isnull=False) | Q(visits__isnull=False),
+                name="channel_actual_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.year}-{self.month:02d} {self.channel_id} 実績"
+
+
+class GA4ChannelMapping(models.Model):
+    """Which of the account's channels a GA4 channel group (or source /
+    medium) is, as the person answered at an import; ``channel`` empty: 未分類,
+    not imported. A group without a row has never been seen and is asked
+    about, never guessed."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="ga4_mappings"
+    )
+    group = models.CharField(_("GA4のチャネル"), max_length=200)
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ga4_mappings",
+        verbose_name=_("チャネル"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("GA4チャネルの対応")
+        verbose_name_plural = _("GA4チャネルの対応")
+        ordering = ["group"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "group"], name="ga4_mapping_unique_group"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.group} → {self.channel_id or '未分類'}"

@@ -9,6 +9,10 @@ from funnel.domain.grid import fiscal_months
 from funnel.models import (
     ChangeKind,
     ChangeRecord,
+    Channel,
+    ChannelActual,
+    ChannelGoal,
+    GA4ChannelMapping,
     GoalYearPlan,
     Invitation,
     Membership,
@@ -253,3 +257,53 @@ def worksheet_get(*, account, pk):
     return Worksheet.objects.prefetch_related(
         Prefetch("channels", queryset=WorksheetChannel.objects.order_by("position"))
     ).get(pk=pk, account=account)
+
+
+# --- channels (チャネル別) ---------------------------------------------------
+
+
+def channel_list(*, account, archived=False):
+    """The account's channels in their order; archived ones too when asked."""
+    channels = Channel.objects.filter(account=account)
+    if not archived:
+        channels = channels.filter(archived=False)
+    return list(channels.only("account_id", "name", "online", "position", "archived"))
+
+
+def _channel_values(model, fields, *, account, year):
+    return {
+        (channel_id, month): values
+        for channel_id, month, *values in model.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        ).values_list("channel_id", "month", *fields)
+    }
+
+
+def channel_goal_values(*, account, year):
+    """The fiscal year's channel targets as {(channel id, month): (CV数, CV率)},
+    in one query whatever the number of channels."""
+    return {
+        key: tuple(values)
+        for key, values in _channel_values(
+            ChannelGoal, ("cv_count", "cv_rate"), account=account, year=year
+        ).items()
+    }
+
+
+def channel_actual_values(*, account, year):
+    """The fiscal year's channel actuals as {(channel id, month): (CV数, 訪問数)}."""
+    return {
+        key: tuple(values)
+        for key, values in _channel_values(
+            ChannelActual, ("cv_count", "visits"), account=account, year=year
+        ).items()
+    }
+
+
+def ga4_mappings(*, account):
+    """{GA4 group: channel id or None (未分類)} as the account answered them."""
+    return dict(
+        GA4ChannelMapping.objects.filter(account=account).values_list(
+            "group", "channel_id"
+        )
+    )

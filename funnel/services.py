@@ -1022,3 +1022,303 @@ def account_settings_save(
                 user=acting_user,
             )
     return locked
+
+
+# --- channels (チャネル別) ----------------------------------------------------
+# Appended as its own section, with its imports, like the account's above.
+
+from funnel.domain.channels import PlanChannel, channel_plan  # noqa: E402
+from funnel.models import (  # noqa: E402
+    DEFAULT_CHANNELS,
+    Channel,
+    ChannelActual,
+    ChannelGoal,
+)
+
+
+def channel_defaults_create(*, account):
+    """Give a new account the channels it starts with (広告, オーガニック,
+    メルマガ: Web; 展示会: not). Does nothing to an account that has channels."""
+    if Channel.objects.filter(account=account).exists():
+        return
+    Channel.objects.bulk_create(
+        Channel(account=account, name=str(name), online=online, position=position)
+        for position, (name, online) in enumerate(DEFAULT_CHANNELS, start=1)
+    )
+
+
+def plan_channels(channels):
+    """The domain's view of Channel rows."""
+    return [
+        PlanChannel(channel.pk, channel.name, channel.online) for channel in channels
+    ]
+
+
+class ChannelModeNeeded(ServiceError):
+    """The year is planned 合計で入力 and holds totals: saving its channel plan
+    would put the channels' sums in their place on the grid, so the person
+    confirms after seeing both (nothing is lost: the totals stay stored)."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "この年度は合計で入力されています。チャネル別の計画を保存すると、目標設定の画面にはチャネルの合計が表示されます。両方を確認して「チャネル別に切り替えて保存」を押してください。"
+            )
+        )
+
+
+CHANNEL_GOAL_FIELDS = GOAL_FIELDS
+CHANNEL_ACTUAL_FIELDS = ACTUAL_FIELDS
+
+
+def _channel_conflicts(fields, channels, existing, expected):
+    """The channel cells whose stored value is no longer the one loaded."""
+    for (channel_id, month), loaded_values in sorted(expected.items()):
+        row = existing.get((channel_id, month))
+        for (name, label), loaded in zip(fields, loaded_values, strict=True):
+            yield stale_value(
+                format_lazy(
+                    "{channel} {month} {label}",
+                    channel=channels[channel_id].name,
+                    month=month_label(month),
+                    label=label,
+                ),
+                loaded,
+                getattr(row, name) if row else None,
+                by=row.updated_by_id if row else None,
+                at=row.updated_at if row else None,
+            )
+
+
+def _write_channel_months(
+    model, fields, existing, *, account, year, channels, values, user, source
+):
+    """Write channel cells of the fiscal year inside the caller's transaction:
+    {(channel id, month): values}; an all-empty cell loses its row, unchanged
+    cells are left alone, every changed value is recorded with the channel's
+    name. One upsert, one delete, one insert of the history, whatever the
+    number of channels. Returns the values changed."""
+    names = [name for name, _label in fields]
+    calendar_year = {
+        month: cal_year
+        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    }
+    now = timezone.now()
+    rows, emptied, history = [], [], []
+    for (channel_id, month), cell in sorted(values.items()):
+        channel = channels[channel_id]
+        cell = tuple(cell)
+        old = existing.get((channel_id, month))
+        before = tuple(getattr(old, name) if old else None for name in names)
+        if cell == before:
+            continue
+        history += [
+            ChangeRecord(
+                account=account,
+                kind=ChangeKind.ACTUAL if model is ChannelActual else ChangeKind.GOAL,
+                year=year,
+                month=month,
+                subject=channel.name,
+                field=str(label),
+                old_value=_text(was),
+                new_value=_text(value),
+                user=user,
+                source=source,
+                created_at=now,
+            )
+            for (_name, label), was, value in zip(fields, before, cell, strict=True)
+            if was != value
+        ]
+        if all(value is None for value in cell):
+            if old is not None:
+                emptied.append(old.pk)
+            continue
+        row = model(
+            account=account,
+            channel=channel,
+            year=calendar_year[month],
+            month=month,
+            updated_by=user,
+            updated_at=now,
+            **dict(zip(names, cell, strict=True)),
+        )
+        row.full_clean(
+            exclude=["account", "channel", "updated_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        rows.append(row)
+    if emptied:
+        model.objects.filter(pk__in=emptied).delete()
+    if rows:
+        model.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "year", "month", "channel"],
+            update_fields=[*names, "updated_by", "updated_at"],
+        )
+    ChangeRecord.objects.bulk_create(history)
+    return len(history)
+
+
+def _stored_channel_months(model, *, account, year):
+    """The fiscal year's channel rows as {(channel id, month): row}, one query."""
+    return {
+        (row.channel_id, row.month): row
+        for row in model.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        )
+    }
+
+
+def _account_channels(account, values):
+    """{id: Channel} of the account's channels named in ``values``; an id of
+    another account's channel (or none) is refused: the form never sends one."""
+    ids = {channel_id for channel_id, _month in values}
+    channels = Channel.objects.filter(account=account).in_bulk(ids)
+    if len(channels) != len(ids):
+        raise ServiceError(notices.INCOMPLETE_FORM)
+    return channels
+
+
+def _mode_record(account, year, *, channel_mode, user):
+    labels = {False: _("合計で入力"), True: _("チャネル別に入力")}
+    return ChangeRecord(
+        account=account,
+        kind=ChangeKind.GOAL,
+        year=year,
+        field=str(_("入力方法")),
+        old_value=str(labels[not channel_mode]),
+        new_value=str(labels[channel_mode]),
+        user=user,
+    )
+
+
+@transaction.atomic
+def channel_year_save(
+    *,
+    account,
+    year: int,
+    values: Mapping[tuple[int, int], tuple[int | None, Decimal | None]],
+    user,
+    expected: Mapping[tuple[int, int], tuple] | None = None,
+    source: ChangeSource = ChangeSource.INPUT,
+    switch: bool = False,
+) -> int:
+    """Store a fiscal year's plan per channel: {(channel id, month): (CV数 or
+    リード数, CV率)}, every cell or none. A channel that is not Web keeps no
+    CV率. A year planned 合計で入力 becomes チャネル別に入力: at once when it
+    holds no totals, otherwise only with ``switch`` (ChannelModeNeeded until
+    the person has seen both). Refused with YearLocked for a submitted or
+    approved year and SaveConflict when ``expected`` is stale. Returns the
+    values changed."""
+    plan = _locked_plan(account=account, year=year)
+    if plan.is_locked:
+        raise YearLocked(plan)
+    channels = _account_channels(account, values)
+    values = {
+        key: (cell[0], cell[1] if channels[key[0]].online else None)
+        for key, cell in values.items()
+    }
+    existing = _stored_channel_months(ChannelGoal, account=account, year=year)
+    if expected is not None:
+        refuse_stale(
+            _channel_conflicts(CHANNEL_GOAL_FIELDS, channels, existing, expected),
+            user=user,
+        )
+    if not plan.channel_mode:
+        has_totals = MonthlyGoal.objects.filter(
+            fiscal_year_q(account=account, year=year), account=account
+        ).exists()
+        if has_totals and not switch:
+            raise ChannelModeNeeded()
+        plan.channel_mode = True
+        plan.save(update_fields=["channel_mode", "updated_at"])
+        _mode_record(account, year, channel_mode=True, user=user).save()
+    return _write_channel_months(
+        ChannelGoal,
+        CHANNEL_GOAL_FIELDS,
+        existing,
+        account=account,
+        year=year,
+        channels=channels,
+        values=values,
+        user=user,
+        source=source,
+    )
+
+
+@transaction.atomic
+def plan_mode_total(*, account, year: int, user) -> int:
+    """Back to 合計で入力: the year's totals become the channels' last sums
+    (recorded as チャネル別の合計), and the channel plan stays stored. Returns
+    the values changed in the totals."""
+    plan = _locked_plan(account=account, year=year)
+    if plan.is_locked:
+        raise YearLocked(plan)
+    if not plan.channel_mode:
+        return 0
+    stored = _stored_channel_months(ChannelGoal, account=account, year=year)
+    channels = Channel.objects.filter(account=account).in_bulk(
+        {channel_id for channel_id, _month in stored}
+    )
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    sums = channel_plan(
+        plan_channels(channels.values()),
+        months,
+        {key: (row.cv_count, row.cv_rate) for key, row in stored.items()},
+    ).grid_values()
+    plan.channel_mode = False
+    plan.save(update_fields=["channel_mode", "updated_at"])
+    _mode_record(account, year, channel_mode=False, user=user).save()
+    return _write_months(
+        MonthlyGoal,
+        ChangeKind.GOAL,
+        GOAL_FIELDS,
+        _stored_months(MonthlyGoal, account=account, year=year),
+        account=account,
+        year=year,
+        months={month: sums.get(month, (None, None)) for month in months},
+        user=user,
+        source=ChangeSource.CHANNELS,
+    )
+
+
+@transaction.atomic
+def channel_actual_year_save(
+    *,
+    account,
+    year: int,
+    values: Mapping[tuple[int, int], tuple[int | None, int | None]],
+    user,
+    expected: Mapping[tuple[int, int], tuple] | None = None,
+    source: ChangeSource = ChangeSource.INPUT,
+) -> int:
+    """Store a fiscal year's actuals per channel: {(channel id, month): (CV数
+    or リード数, 訪問数)}; cells not given are left alone (an import replaces
+    only its months). Waits for other saves of the account's actuals like
+    actual_year_save; SaveConflict when ``expected`` is stale."""
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).values_list(
+        "pk"
+    ).get()
+    channels = _account_channels(account, values)
+    existing = _stored_channel_months(ChannelActual, account=account, year=year)
+    if expected is not None:
+        refuse_stale(
+            _channel_conflicts(CHANNEL_ACTUAL_FIELDS, channels, existing, expected),
+            user=user,
+        )
+    return _write_channel_months(
+        ChannelActual,
+        CHANNEL_ACTUAL_FIELDS,
+        existing,
+        account=account,
+        year=year,
+        channels=channels,
+        values=values,
+        user=user,
+        source=source,
+    )

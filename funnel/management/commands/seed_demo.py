@@ -9,9 +9,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from funnel import services
 from funnel.models import (
     Account,
     Basis,
+    Channel,
     Membership,
     MonthlyActual,
     MonthlyGoal,
@@ -83,6 +85,8 @@ class Command(BaseCommand):
             name: Account.objects.get_or_create(name=name)[0]
             for name in (DEMO_ACCOUNT, OTHER_ACCOUNT)
         }
+        for account in accounts.values():
+            services.channel_defaults_create(account=account)
         User = get_user_model()
         created_users = []
         for username, account_name, role in USERS:
@@ -137,6 +141,7 @@ class Command(BaseCommand):
                     position=position,
                     name=name,
                     online=True,
+                    channel=Channel.objects.get(account=demo, name=name),
                     meetings=meetings,
                     meeting_rate=Decimal(rate),
                 )
