@@ -18,6 +18,9 @@ from funnel.formatting import count_text, month_label, rate_text
 from funnel.forms.fields import COUNT_MESSAGES, CountField, LoadedBase, RateField
 
 UNREADABLE_BASE = "?"
+# A hidden input the grid carries after a bulk tool filled it, so that its
+# 保存 records the values as 一括入力 (the tools only preview, 保存 writes).
+BULK_MARK = "bulk"
 # The calendar months, for a form that is not told the fiscal year's order
 # (the live recompute: it knows no account).
 CALENDAR_MONTHS = tuple((None, month) for month in MONTHS)
@@ -77,6 +80,10 @@ class GoalYearForm(LoadedBase, forms.Form):
         base (an old page or a client that never sent one)."""
         return base_values(self.data) if self.is_bound else None
 
+    def filled_by_bulk(self):
+        """Whether a bulk tool filled the inputs since the page was loaded."""
+        return self.is_bound and self.data.get(BULK_MARK) == "1"
+
     def rows(self):
         """The grid's months in the fiscal year's order, for the template."""
         values = self.month_values()
@@ -108,8 +115,10 @@ class GoalYearForm(LoadedBase, forms.Form):
         typed text as it is. Everything else (the base_* values the page was
         loaded with, the other months) passes through untouched: a bulk action
         is a preview, and 保存 still checks for conflicts against the base.
+        The data is marked as a bulk tool's, for the history.
         """
         data = self.data.copy()
+        data[BULK_MARK] = "1"
         for month, (cv_count, cv_rate) in updates.items():
             if cv_count is not None or blanks:
                 data[f"cv_count_{month}"] = count_text(cv_count)

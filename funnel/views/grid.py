@@ -145,9 +145,7 @@ def _goal_grid_post(request, year):
                 months=form.month_values(),
                 user=request.user,
                 expected=form.base_values() if action == "save" else None,
-                source=ChangeSource.INPUT
-                if action == "save"
-                else ChangeSource.OVERWRITE,
+                source=_source(action, form),
             )
         except services.SaveConflict as refused:
             messages.error(request, refused.message)
@@ -199,6 +197,14 @@ def _goal_grid_post(request, year):
     )
     response.status_code = status
     return response
+
+
+def _source(action, form):
+    """How the saved values came, for the history: 上書き names what a
+    conflict made the user replace, whichever way the values were filled."""
+    if action == "overwrite":
+        return ChangeSource.OVERWRITE
+    return ChangeSource.BULK if form.filled_by_bulk() else ChangeSource.INPUT
 
 
 def _warn_incomplete(request, form):

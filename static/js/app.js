@@ -265,6 +265,8 @@
     textInputs(form).forEach(function (input) {
       if (input.name) values[input.name] = input.value;
     });
+    // Whether a bulk tool had filled the grid (its 保存 is then 一括入力).
+    if (form.querySelector("#bulk-mark")) values.bulk = "1";
     return values;
   }
 
@@ -292,6 +294,9 @@
         notify(input);
       }
     });
+    // Back to before the first bulk tool: a 保存 now is typing, not 一括入力.
+    var mark = form.querySelector("#bulk-mark");
+    if (mark && !values.bulk) mark.remove();
     // The message of the undone action no longer describes the inputs.
     form.querySelectorAll(".messages").forEach(function (list) { list.remove(); });
     // The button hides: its focus goes back to the cell last entered.

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from funnel.models import MonthlyGoal
+from funnel.models import ChangeRecord, ChangeSource, MonthlyGoal
 from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
 from tests.browser.test_grid import (
     COUNT_INVALID,
@@ -296,6 +296,8 @@ def test_fill_all_and_undo(page, account, marketer):
     expect(count_input(page, 2)).to_have_class(CHANGED)
     expect(page.locator("#total-cv")).to_have_text("14,400")
     assert goals(account) == {2: (5, Decimal("5.00"))}
+    # 保存 now would record 一括入力 …
+    expect(page.locator("#bulk-mark")).to_be_attached()
 
     button(page, "元に戻す").click()
     # The button hides; the focus goes back to the cell last entered.
@@ -307,6 +309,8 @@ def test_fill_all_and_undo(page, account, marketer):
     expect(page.locator("#total-cv")).to_have_text("1,205")
     expect(button(page, "元に戻す")).to_be_hidden()
     expect(status(page, "一括入力の前の値に戻しました。")).to_be_visible()
+    # … and after 元に戻す, typing.
+    expect(page.locator("#bulk-mark")).not_to_be_attached()
 
 
 def test_copy_last_year_and_undo(page, account, marketer):
@@ -354,6 +358,9 @@ def test_copy_last_year_undo_and_save_with_the_keyboard_alone(page, account, mar
     page.keyboard.press("Control+S")
     expect(status(page, SAVED)).to_be_visible()
     assert goals(account) == {m: (m, Decimal("2.00")) for m in range(1, 13)}
+    assert set(ChangeRecord.objects.values_list("source", flat=True)) == {
+        ChangeSource.BULK
+    }
 
 
 def test_a_save_pressed_while_a_bulk_action_is_answered_is_not_lost(

@@ -2,7 +2,9 @@
 start page), the years sent back with the manager's comment, the send-back
 reason above the grid, and the history's sources and review events."""
 
+import html as html_text
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -25,6 +27,7 @@ from tests.conftest import PASSWORD, make_member, without_tokens
 from tests.views.test_actuals import actual_post
 from tests.views.test_actuals_import import confirm, token_of, upload
 from tests.views.test_grid import loaded_base, year_post
+from tests.views.test_grid_bulk import bulk_post, make_year
 from tests.views.test_worksheets import make_worksheet
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +257,47 @@ def test_the_grids_save_records_input_and_overwrite_records_overwrite(
     overwrite = year_post(loaded_base(account), m1=("30", "1")) | {
         "action": "overwrite"
     }
+    assert marketer_client.post("/goals/2026/", overwrite).status_code == 302
+    assert set(sources(account, ChangeKind.GOAL)) == {ChangeSource.OVERWRITE}
+
+
+def form_data(html):
+    """What the grid's form sends when its 保存 is pressed: every text and
+    hidden input as the page has it (the bulk tools' inputs included)."""
+    inputs = re.findall(
+        r'<input type="(?:text|hidden)" name="([^"]+)"[^>]*? value="([^"]*)"', html
+    )
+    return {name: html_text.unescape(value) for name, value in inputs} | {
+        "action": "save"
+    }
+
+
+@pytest.mark.parametrize("tool", ["fill_all", "copy_previous", "spread"])
+def test_a_save_after_a_bulk_tool_records_bulk_and_the_history_says_so(
+    marketer_client, account, tool
+):
+    make_year(account, 2025, {m: (m, Decimal(1)) for m in range(1, 13)})
+    data = bulk_post(tool, m1=("20", "1"))
+    data.update(spread_total="1200", spread_rate="1")
+    preview = marketer_client.post("/goals/2026/", data).content.decode()
+    assert 'name="bulk" value="1"' in preview
+    assert not ChangeRecord.objects.exists()  # a preview saves nothing
+
+    # 保存 from the page the tool answered with (htmx or not, the same form).
+    assert marketer_client.post("/goals/2026/", form_data(preview)).status_code == 302
+    assert set(sources(account, ChangeKind.GOAL)) == {ChangeSource.BULK}
+    history = page(marketer_client.get("/goals/2026/history/"))
+    assert re.search(r'class="source source-bulk">一括入力<', history)
+    # The page after the save carries no mark: the next save is typing.
+    assert 'name="bulk"' not in page(marketer_client.get("/goals/2026/"))
+
+
+def test_a_bulk_preview_then_overwrite_records_overwrite(marketer_client, account):
+    make_year(account, 2025, {1: (5, Decimal(1))})
+    preview = marketer_client.post(
+        "/goals/2026/", bulk_post("copy_previous")
+    ).content.decode()
+    overwrite = form_data(preview) | {"action": "overwrite"}
     assert marketer_client.post("/goals/2026/", overwrite).status_code == 302
     assert set(sources(account, ChangeKind.GOAL)) == {ChangeSource.OVERWRITE}
 
