@@ -5,6 +5,7 @@ from itertools import islice
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
+from funnel.domain.channels import PlanChannel, channel_plan
 from funnel.domain.grid import fiscal_months
 from funnel.models import (
     ChangeKind,
@@ -307,3 +308,25 @@ def ga4_mappings(*, account):
             "group", "channel_id"
         )
     )
+
+
+def channel_year(*, account, year):
+    """The fiscal year's plan per channel: (channels, ChannelPlan, values).
+    ``channels`` are the account's channels in order: those not archived, and
+    archived ones only where they hold a value this year (their figures still
+    count). ``values`` is channel_goal_values(). Two queries."""
+    values = channel_goal_values(account=account, year=year)
+    used = {channel_id for channel_id, _month in values}
+    channels = [
+        channel
+        for channel in channel_list(account=account, archived=True)
+        if not channel.archived or channel.pk in used
+    ]
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    plan = channel_plan(
+        [PlanChannel(c.pk, c.name, c.online) for c in channels], months, values
+    )
+    return channels, plan, values
