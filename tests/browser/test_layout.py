@@ -3,7 +3,7 @@ header and the menu keep their words whole, the menu folds away on a narrow
 screen, and axe-core finds no WCAG 2.2 A/AA violation.
 
 SCREENSHOTS=1 also saves the main screens at both widths into
-docs/screenshots/ (README's 画面 section shows them); CI leaves them alone.
+docs/screenshots/ (docs/screens.md shows them); CI leaves them alone.
 """
 
 import os
@@ -17,8 +17,11 @@ from playwright.sync_api import expect
 from funnel import services
 from funnel.models import (
     Account,
+    ChangeSource,
     Invitation,
+    Membership,
     MonthlyActual,
+    PlanAction,
     Role,
     Worksheet,
     WorksheetChannel,
@@ -29,6 +32,8 @@ from tests.conftest import make_member
 pytestmark = pytest.mark.django_db(transaction=True)
 
 YEAR = 2025  # every month has passed: the actuals page shows every status
+RETURNED = YEAR + 1  # sent back: its grid shows the reason, its history the review
+SUBMITTED = YEAR - 1  # waiting for the manager: 承認待ち lists it, the menu counts it
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 800}
 # The widths the layout must hold between (checked without reloading).
@@ -67,12 +72,40 @@ BROKEN_WORDS = """() => [...document.querySelectorAll(
 @pytest.fixture
 def seeded(live_server):
     """An account with a year of targets and actuals (and their history), a
-    worksheet with channels, a second account, and an invitation waiting."""
+    year sent back with a reason, a year waiting for review, a worksheet with
+    channels, a second account, and an invitation waiting."""
     account = Account.objects.create(name="デモ株式会社")
     admin = make_member("admin", account, Role.ADMIN)
-    make_member("manager", account, Role.MANAGER)
+    manager = make_member("manager", account, Role.MANAGER)
     months = {month: (100 + month * 5, Decimal("1.25")) for month in range(1, 13)}
     services.goal_year_save(account=account, year=YEAR, months=months, user=admin)
+    services.goal_year_save(
+        account=account,
+        year=RETURNED,
+        months=months,
+        user=admin,
+        source=ChangeSource.BULK,
+    )
+    as_admin = Membership.objects.get(user=admin, account=account)
+    as_manager = Membership.objects.get(user=manager, account=account)
+    for year, action, member, comment in [
+        (RETURNED, PlanAction.SUBMIT, as_admin, "今年度の目標です。"),
+        (
+            RETURNED,
+            PlanAction.RETURN,
+            as_manager,
+            "4月〜6月のCV数が前年の実績に比べて高すぎます。展示会の予定を"
+            "確認して、7月以降に振り分けてから提出し直してください。",
+        ),
+        (SUBMITTED, PlanAction.SUBMIT, as_admin, ""),
+    ]:
+        services.plan_transition(
+            account=account,
+            year=year,
+            action=action,
+            membership=member,
+            comment=comment,
+        )
     for month in range(1, 13):
         MonthlyActual.objects.create(
             account=account,
@@ -105,8 +138,6 @@ def seeded(live_server):
         )
     agency = Account.objects.create(name="代理店アカウント")
     make_member("agency_admin", agency, Role.ADMIN)
-    from funnel.models import Membership
-
     Membership.objects.create(user=admin, account=agency, role=Role.MARKETER)
     third = Account.objects.create(name="グループ会社")
     Invitation.objects.create(
@@ -119,8 +150,14 @@ def seeded(live_server):
 
 
 def admin_pages(worksheet):
+    """Every signed-in page (funnel/urls.py's and the password change's) an
+    admin opens with GET; the POST-only views answer into these pages."""
     return {
         "grid": f"/goals/{YEAR}/",
+        "grid (this year)": "/goals/",
+        "grid (returned)": f"/goals/{RETURNED}/",
+        "history (review events)": f"/goals/{RETURNED}/history/",
+        "reviews (returned)": "/reviews/",
         "overview": f"/goals/{YEAR}/overview/",
         "history": f"/goals/{YEAR}/history/",
         "actuals": f"/goals/{YEAR}/actuals/",
@@ -132,12 +169,23 @@ def admin_pages(worksheet):
         "worksheet-apply": f"/worksheets/{worksheet}/apply/",
         "worksheet-actuals": f"/worksheets/{worksheet}/actuals/",
         "worksheet-history": f"/worksheets/{worksheet}/history/",
+        "worksheet-delete": f"/worksheets/{worksheet}/delete/",
         "members": "/account/members/",
         "settings": "/account/settings/",
         "switch": "/account/switch/",
         "invitations": "/invitations/",
         "password-change": "/accounts/password_change/",
+        "password-change-done": "/accounts/password_change/done/",
     }
+
+
+# What a manager sees differently: 承認待ち with its count in the menu, the
+# review form on the overview, and the grid read-only.
+MANAGER_PAGES = {
+    "reviews (manager)": "/reviews/",
+    "overview (manager)": f"/goals/{SUBMITTED}/overview/",
+    "grid (manager)": f"/goals/{YEAR}/",
+}
 
 
 SCREENSHOTTED = {"grid", "worksheet", "overview", "actuals"}
@@ -182,11 +230,12 @@ def test_every_page_fits_and_passes_axe(page, seeded, viewport):
         response = page.goto(path)
         assert response.status == 200, f"{path}: {response.status}"
         check_page(page, name, viewport, problems)
-    # The manager's overview has the review form instead of the submit.
     page.context.clear_cookies()
     sign_in(page, "manager")
-    page.goto(f"/goals/{YEAR}/overview/")
-    check_page(page, "overview (manager)", viewport, problems)
+    for name, path in MANAGER_PAGES.items():
+        response = page.goto(path)
+        assert response.status == 200, f"{path}: {response.status}"
+        check_page(page, name, viewport, problems)
     assert not problems, "\n".join(problems)
 
 
