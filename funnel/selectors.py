@@ -330,3 +330,27 @@ def channel_year(*, account, year):
         [PlanChannel(c.pk, c.name, c.online) for c in channels], months, values
     )
     return channels, plan, values
+
+
+def channel_actual_year(*, account, year):
+    """The fiscal year's actuals per channel beside its plan: (channels,
+    ChannelPlan, actuals). ``channels`` are the account's channels in order:
+    those not archived, and archived ones only where they hold a target or an
+    actual this year. ``actuals`` is channel_actual_values(). Three queries,
+    whatever the number of channels."""
+    goals = channel_goal_values(account=account, year=year)
+    actuals = channel_actual_values(account=account, year=year)
+    used = {channel_id for channel_id, _month in (*goals, *actuals)}
+    channels = [
+        channel
+        for channel in channel_list(account=account, archived=True)
+        if not channel.archived or channel.pk in used
+    ]
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    plan = channel_plan(
+        [PlanChannel(c.pk, c.name, c.online) for c in channels], months, goals
+    )
+    return channels, plan, actuals

@@ -1322,3 +1322,64 @@ def channel_actual_year_save(
         user=user,
         source=source,
     )
+
+
+# --- GA4 import (チャネル別の実績) -----------------------------------------------
+# Appended as its own section, with its imports, like the channels' above.
+
+from funnel.models import GA4ChannelMapping  # noqa: E402
+
+
+@transaction.atomic
+def ga4_mappings_save(*, account, mappings: Mapping[str, int | None]) -> int:
+    """Remember which of the account's channels each GA4 group is ({group:
+    channel id, or None for 未分類}); a group not given keeps its answer.
+    Refused (ServiceError) for a channel that is not the account's. Returns
+    how many answers changed."""
+    ids = {channel_id for channel_id in mappings.values() if channel_id is not None}
+    if len(Channel.objects.filter(account=account).in_bulk(ids)) != len(ids):
+        raise ServiceError(notices.INCOMPLETE_FORM)
+    stored = dict(
+        GA4ChannelMapping.objects.filter(
+            account=account, group__in=list(mappings)
+        ).values_list("group", "channel_id")
+    )
+    now = timezone.now()
+    changed = [
+        GA4ChannelMapping(
+            account=account, group=group, channel_id=channel_id, updated_at=now
+        )
+        for group, channel_id in sorted(mappings.items())
+        if group not in stored or stored[group] != channel_id
+    ]
+    for row in changed:
+        row.full_clean(exclude=["account", "channel"], validate_unique=False)
+    GA4ChannelMapping.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["account", "group"],
+        update_fields=["channel", "updated_at"],
+    )
+    return len(changed)
+
+
+@transaction.atomic
+def ga4_import_save(
+    *,
+    account,
+    year: int,
+    values: Mapping[tuple[int, int], tuple[int | None, int | None]],
+    mappings: Mapping[str, int | None],
+    user,
+) -> int:
+    """A confirmed GA4 import: the answers on the file's groups remembered,
+    and its months written per channel (recorded as CSV取り込み), both or
+    neither. Returns the actual values changed."""
+    ga4_mappings_save(account=account, mappings=mappings)
+    return channel_actual_year_save(
+        account=account,
+        year=year,
+        values=values,
+        user=user,
+        source=ChangeSource.CSV,
+    )

@@ -172,3 +172,24 @@ urlpatterns += [
         name="worksheet-actuals",
     ),
 ]
+
+# Actuals per channel and the GA4 import (funnel/views/channel_actuals*.py)
+from funnel.views import channel_actuals, channel_actuals_import  # noqa: E402
+
+urlpatterns += [
+    path(
+        "goals/<year:year>/actuals/channels/",
+        channel_actuals.channel_actuals_page,
+        name="goal-channel-actuals",
+    ),
+    path(
+        "goals/<year:year>/actuals/channels/import/",
+        channel_actuals_import.ga4_import_upload,
+        name="goal-channel-actuals-import",
+    ),
+    path(
+        "goals/<year:year>/actuals/channels/import/confirm/",
+        channel_actuals_import.ga4_import_confirm,
+        name="goal-channel-actuals-import-confirm",
+    ),
+]

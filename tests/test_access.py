@@ -29,6 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from funnel.models import (
     Account,
     ChangeRecord,
+    ChannelActual,
+    GA4ChannelMapping,
     GoalYearPlan,
     Invitation,
     Membership,
@@ -202,6 +204,27 @@ MATRIX = {
         EDITOR_WRITE,
         {"token": "not-a-token"},
     ),
+    # Actuals per channel: A has no channels in this world, so the complete
+    # form is the action alone (上書き保存, no base values).
+    "funnel:goal-channel-actuals": Case(
+        "/goals/{year}/actuals/channels/",
+        MEMBER_READ,
+        EDITOR_WRITE,
+        {"action": "overwrite"},
+    ),
+    # The GA4 upload answers a POST without a file with the form and its
+    # message; the confirmation without a valid token goes back to it.
+    "funnel:goal-channel-actuals-import": Case(
+        "/goals/{year}/actuals/channels/import/",
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+    ),
+    "funnel:goal-channel-actuals-import-confirm": Case(
+        "/goals/{year}/actuals/channels/import/confirm/",
+        NOT_ALLOWED_SIGNED_IN,
+        EDITOR_WRITE,
+        {"token": "not-a-token"},
+    ),
     "funnel:worksheet-list": Case("/worksheets/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
     "funnel:worksheet-new": Case(
         "/worksheets/new/",
@@ -337,6 +360,8 @@ def snapshot():
         PlanEvent,
         ChangeRecord,
         Invitation,
+        ChannelActual,
+        GA4ChannelMapping,
     )
     rows = {
         model.__name__: sorted(model.objects.values_list(), key=repr)
