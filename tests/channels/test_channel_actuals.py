@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from funnel import selectors, services
 from funnel.forms.channel_actuals import cv_name, visits_name
-from funnel.models import ChangeRecord, ChangeSource, ChannelActual
+from funnel.models import ChangeRecord, ChangeSource, Channel, ChannelActual
 from tests.conftest import without_tokens
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +206,43 @@ def test_htmx_save_returns_the_form_and_the_summary(client, marketer, channels):
     assert html.lstrip().startswith('<form id="channel-actuals-form"')
     assert 'id="channel-summary"' in html and 'hx-swap-oob="true"' in html
     assert [m.message for m in get_messages(response.wsgi_request)]
+
+
+def _queries(client, method, *args):
+    with CaptureQueriesContext(connection) as context:
+        response = getattr(client, method)(*args)
+    assert response.status_code in (200, 302)
+    return len(context)
+
+
+def test_the_same_queries_whatever_the_number_of_channels(
+    client, account, marketer, channels
+):
+    """Reading and saving the page costs as many queries with 10 channels as
+    with 4 (and every cell of them filled)."""
+    client.force_login(marketer)
+
+    def measure():
+        services.channel_actual_year_save(
+            account=account,
+            year=YEAR,
+            values={
+                (c.pk, m): (m, m * 100)
+                for c in selectors.channel_list(account=account)
+                for m in range(1, 13)
+            },
+            user=marketer,
+        )
+        read = _queries(client, "get", PAGE)
+        data = page_form(client.get(PAGE))
+        for name in data:
+            if name.startswith("c") and data[name]:
+                data[name] = "7"
+        return read, _queries(client, "post", PAGE, data)
+
+    few = measure()
+    for position in range(5, 11):
+        Channel.objects.create(
+            account=account, name=f"チャネル{position}", position=position
+        )
+    assert measure() == few
