@@ -289,9 +289,10 @@ def parse_ga4_csv(data: bytes) -> Ga4Import:
             if _is_blank(cells) or _is_comment(cells):
                 break
             group = _cell(cells, roles[dimension]).strip()
-            if _key(group) in _TOTAL_KEYS or (
-                group == "" and _key(_cell(cells, 0)) in _TOTAL_KEYS
-            ):
+            dated = month_from != "range" and _cell(cells, roles[month_from]).strip()
+            # A total row: labelled (合計, Grand total, in whichever column),
+            # or with neither a channel nor a date (an exploration's totals).
+            if any(_key(cell) in _TOTAL_KEYS for cell in cells) or not (group or dated):
                 totals.append(line)
                 continue
             row_problems = []

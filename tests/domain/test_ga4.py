@@ -167,6 +167,22 @@ def test_a_table_ends_at_its_first_blank_line():
     assert sum(s for _e, s in parse(text).rows.values()) == 260
 
 
+def test_unlabelled_totals_row_of_an_exploration_is_skipped():
+    text = (
+        "年月,セッションのデフォルト チャネル グループ,セッション,キーイベント\n"
+        ",,1300,13\n"
+        "202604,Email,1300,13\n"
+        "Totals,,1300,13\n"
+    )
+    result = parse(text)
+    assert result.rows == {(2026, 4, "Email"): (Decimal(13), 1300)}
+    assert result.totals_skipped == (2, 4)
+    # With no date column, a row without a channel is the total.
+    ranged = "# 開始日: 20260401\n# 終了日: 20260430\n"
+    ranged += "Session default channel group,Sessions\n,9\nEmail,9\n"
+    assert parse(ranged).rows == {(2026, 4, "Email"): (None, 9)}
+
+
 def test_a_key_events_column_alone_is_enough_and_sessions_stay_none():
     text = (
         "年月,セッションのデフォルト チャネル グループ,キーイベント\n202604,Email,4\n"
