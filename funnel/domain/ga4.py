@@ -44,6 +44,9 @@ HEADERS = {
     GROUP: (
         "セッションのデフォルト チャネル グループ",
         "Session default channel group",
+        # The name newer reports give the same dimension.
+        "セッションのメインのチャネル グループ（デフォルト チャネル グループ）",
+        "Session primary channel group (Default Channel Group)",
     ),
     SOURCE_MEDIUM: ("セッションの参照元 / メディア", "Session source / medium"),
     YEAR_MONTH: ("年月", "Year month"),

@@ -132,6 +132,20 @@ def test_english_year_month_and_conversions():
     assert parse(text).rows == {(2026, 4, "Email"): (Decimal(1), 10)}
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Session primary channel group (Default Channel Group)",
+        "セッションのメインのチャネル グループ（デフォルト チャネル グループ）",
+    ],
+)
+def test_the_newer_name_of_the_channel_group(header):
+    text = f"Year month,{header},Sessions\n202604,Email,10\n"
+    result = parse(text)
+    assert result.dimension == GROUP
+    assert result.rows == {(2026, 4, "Email"): (None, 10)}
+
+
 def test_source_medium_is_a_dimension_too():
     text = (
         "# 開始日: 20260601\n# 終了日: 20260630\n"
