@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from funnel import services
+from funnel import selectors, services
 from funnel.models import (
     Account,
     ChangeSource,
@@ -114,6 +114,19 @@ def seeded(live_server):
             cv_count=90 + month * 7,
             visits=8_000 + month * 600,
         )
+    # The four channels a new account starts with, April's actuals per
+    # channel and a remembered GA4 answer (the channel pages' tables).
+    services.channel_defaults_create(account=account)
+    channels = selectors.channel_list(account=account)
+    services.channel_actual_year_save(
+        account=account,
+        year=YEAR,
+        values={(c.pk, 4): (10 + c.position, 900 + c.position) for c in channels},
+        user=admin,
+    )
+    services.ga4_mappings_save(
+        account=account, mappings={"Organic Search": channels[1].pk, "Direct": None}
+    )
     worksheet = Worksheet.objects.create(
         account=account,
         name="2025年度 月次計画",
@@ -162,6 +175,8 @@ def admin_pages(worksheet):
         "history": f"/goals/{YEAR}/history/",
         "actuals": f"/goals/{YEAR}/actuals/",
         "actuals-import": f"/goals/{YEAR}/actuals/import/",
+        "channel-actuals": f"/goals/{YEAR}/actuals/channels/",
+        "channel-actuals-import": f"/goals/{YEAR}/actuals/channels/import/",
         "worksheets": "/worksheets/",
         "worksheet-new": "/worksheets/new/",
         "worksheet": f"/worksheets/{worksheet}/",
