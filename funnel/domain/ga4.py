@@ -31,6 +31,8 @@ MAX_BYTES = actuals_csv.MAX_BYTES
 HEADER_SCAN_ROWS = 20
 # Problems listed at most; the count covers them all.
 PROBLEMS_KEPT = 100
+# The longest group name remembered (GA4ChannelMapping.group).
+MAX_GROUP = 200
 
 GROUP, SOURCE_MEDIUM = "group", "source_medium"
 YEAR_MONTH, DATE = "year_month", "date"
@@ -101,7 +103,8 @@ class Ga4Error(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    """A row that cannot be read. ``code``: channel_missing, date (the month
+    """A row that cannot be read. ``code``: channel_missing,
+    channel_too_long (over MAX_GROUP characters), date (the month
     cell; ``detail`` the parse code) or number (``column`` is sessions or
     key_events, ``detail`` invalid, negative, fraction, too_large, formula or
     empty)."""
@@ -301,6 +304,8 @@ def parse_ga4_csv(data: bytes) -> Ga4Import:
             row_problems = []
             if group == "":
                 row_problems.append(Problem(line, "channel_missing", ""))
+            elif len(group) > MAX_GROUP:
+                row_problems.append(Problem(line, "channel_too_long", shown(group)))
             if month_from == "range":
                 year_month = range_month
             else:

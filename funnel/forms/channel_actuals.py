@@ -165,6 +165,7 @@ GA4_COLUMN_NAMES = {
 }
 GA4_PROBLEMS = {
     "channel_missing": _("チャネルが空欄です。"),
+    "channel_too_long": _("チャネル名が長すぎます（200文字まで）。"),
     "date": _("年月・日付として読み取れません（例: 202604、20260415）。"),
     "number": {
         "negative": _("マイナスの値は取り込めません。"),

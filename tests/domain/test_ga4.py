@@ -271,6 +271,7 @@ def test_bad_numbers_and_dates_are_problems_with_their_lines():
         "2026xx,Referral,1,1\n"
         "202604,,1,1\n"
         "202604,Organic Search,1.5,\n"
+        f"202604,{'x' * 201},1,1\n"
         "202605,Paid Search,10,1\n"
     )
     result = parse(text)
@@ -283,8 +284,9 @@ def test_bad_numbers_and_dates_are_problems_with_their_lines():
         (5, "channel_missing", None, None),
         (6, "number", KEY_EVENTS, "empty"),
         (6, "number", SESSIONS, "fraction"),
+        (7, "channel_too_long", None, None),
     ]
-    assert result.problem_count == 7
+    assert result.problem_count == 8
     # The readable rows are still read (for the preview), never written.
     assert result.rows == {(2026, 5, "Paid Search"): (Decimal(1), 10)}
 
