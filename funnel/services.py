@@ -1353,7 +1353,12 @@ def ga4_mappings_save(*, account, mappings: Mapping[str, int | None]) -> int:
         if group not in stored or stored[group] != channel_id
     ]
     for row in changed:
-        row.full_clean(exclude=["account", "channel"], validate_unique=False)
+        # The group's length and such; uniqueness is the upsert's.
+        row.full_clean(
+            exclude=["account", "channel"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     GA4ChannelMapping.objects.bulk_create(
         changed,
         update_conflicts=True,
