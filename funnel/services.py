@@ -105,6 +105,20 @@ def locked_message(plan):
     )
 
 
+class ChannelModeOn(YearLocked):
+    """The year is planned per channel (チャネル別に入力): the grid's totals
+    are its channels' sums, so a save of totals (a page loaded before the
+    switch) is refused and stores nothing."""
+
+    def __init__(self):
+        ServiceError.__init__(
+            self,
+            _(
+                "この年はチャネル別に入力されているため、目標設定の画面からは保存できません。チャネル別の画面で入力してください。入力した値は保存していません。"
+            ),
+        )
+
+
 def _text(value):
     if value is None:
         return ""
@@ -148,6 +162,7 @@ def goal_year_save(
     user,
     expected: Mapping[int, tuple[int | None, Decimal | None]] | None = None,
     source: ChangeSource = ChangeSource.INPUT,
+    refuse_channel_mode: bool = False,
 ) -> int:
     """Store a fiscal year's targets at once: every month or none.
 
@@ -161,6 +176,9 @@ def goal_year_save(
     plan = _locked_plan(account=account, year=year)
     if plan.is_locked:
         raise YearLocked(plan)
+    if refuse_channel_mode and plan.channel_mode:
+        # The grid's totals are not what a year planned per channel shows.
+        raise ChannelModeOn()
     # Read after the lock, in a query of its own: under READ COMMITTED a
     # statement sees what was committed when it began, so months read with
     # the lock itself would miss a save that held it first

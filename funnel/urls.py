@@ -193,3 +193,26 @@ urlpatterns += [
         name="goal-channel-actuals-import-confirm",
     ),
 ]
+
+# The year's plan per channel (funnel/views/channels.py)
+from funnel.views import channels as channel_plan  # noqa: E402
+
+urlpatterns = [
+    # A live recompute: first, as the others.
+    path(
+        "goals/<year:year>/channels/recompute/",
+        channel_plan.channel_recompute,
+        name="goal-channels-recompute",
+    ),
+    *urlpatterns,
+    path(
+        "goals/<year:year>/channels/",
+        channel_plan.channel_plan_page,
+        name="goal-channels",
+    ),
+    path(
+        "goals/<year:year>/channels/total/",
+        channel_plan.goal_mode_total,
+        name="goal-mode-total",
+    ),
+]

@@ -225,6 +225,26 @@ MATRIX = {
         EDITOR_WRITE,
         {"token": "not-a-token"},
     ),
+    # The plan per channel. A has no channels in this world, so no form of
+    # the page is complete: a save is refused as incomplete (400) for the
+    # editors, after the sign-in and role checks (tests/channels/test_views.py
+    # saves, and refuses another account's channels with a 404).
+    "funnel:goal-channels": Case(
+        "/goals/{year}/channels/",
+        MEMBER_READ,
+        statuses(LOGIN, 400, 403, 400, 400, 400, 403),
+        {"action": "overwrite"},
+    ),
+    "funnel:goal-channels-recompute": Case(
+        "/goals/{year}/channels/recompute/", CALCULATOR, NOT_ALLOWED, htmx=True
+    ),
+    # 合計で入力に戻す: its confirmation and the switch; a year planned as
+    # totals (as every year of this world) goes back to its grid.
+    "funnel:goal-mode-total": Case(
+        "/goals/{year}/channels/total/",
+        statuses(LOGIN, 302, 403, 302, 302, 302, 403),
+        EDITOR_WRITE,
+    ),
     "funnel:worksheet-list": Case("/worksheets/", MEMBER_READ, NOT_ALLOWED_SIGNED_IN),
     "funnel:worksheet-new": Case(
         "/worksheets/new/",
@@ -456,6 +476,13 @@ def test_access(world, name, role, method, htmx):
 
 CALCULATORS = {
     "funnel:goal-recompute": {"cv_count_1": "20", "cv_rate_1": "1", "cv_rate_2": "x"},
+    "funnel:goal-channels-recompute": {
+        "channel": ["7", "8"],
+        "web": "7",
+        "cv_7_4": "7",
+        "rate_7_4": "3",
+        "cv_8_4": "x",
+    },
     "funnel:worksheet-recompute": {
         **{k: v for k, v in WORKSHEET_POST.items() if k != "action"},
         "win_rate": "101",

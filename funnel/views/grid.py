@@ -41,6 +41,7 @@ from funnel.forms.grid import (
 )
 from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource, PlanAction
 from funnel.rendering import page_or_fragment, wants_fragment
+from funnel.views import channels
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
@@ -113,6 +114,9 @@ def goal_grid(request, year):
     if request.method == "POST":
         return _goal_grid_post(request, year)
     goals, plan = selectors.goal_year(account=request.account, year=year)
+    if plan.channel_mode:
+        # Planned per channel: the channels' sums, read-only.
+        return channels.channel_grid(request, year, plan)
     form = _form(request, year, goals=goals)
     return TemplateResponse(request, TEMPLATE, _context(request, year, form, plan))
 
@@ -146,7 +150,13 @@ def _goal_grid_post(request, year):
                 user=request.user,
                 expected=form.base_values() if action == "save" else None,
                 source=_source(action, form),
+                refuse_channel_mode=True,
             )
+        except services.ChannelModeOn as refused:
+            # A page loaded before the year went チャネル別: its sums, read-only.
+            messages.error(request, refused.message)
+            plan = selectors.plan_for(account=request.account, year=year)
+            return channels.channel_grid(request, year, plan, status=409)
         except services.SaveConflict as refused:
             messages.error(request, refused.message)
             conflict = refused

@@ -175,6 +175,7 @@ def admin_pages(worksheet):
         "history": f"/goals/{YEAR}/history/",
         "actuals": f"/goals/{YEAR}/actuals/",
         "actuals-import": f"/goals/{YEAR}/actuals/import/",
+        "channels": f"/goals/{YEAR}/channels/",
         "channel-actuals": f"/goals/{YEAR}/actuals/channels/",
         "channel-actuals-import": f"/goals/{YEAR}/actuals/channels/import/",
         "worksheets": "/worksheets/",

@@ -1,0 +1,80 @@
+"""The year's plan per channel in a real browser: a marketer plans two Web
+channels and 展示会 for a month, watches the visits computed as they type,
+saves, and finds the sums on the 目標設定 grid; on a desktop and a phone,
+with axe and no sideways scroll."""
+
+import pytest
+from playwright.sync_api import expect
+
+from funnel import services
+from funnel.models import ChannelGoal, GoalYearPlan
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+YEAR = 2026
+PLAN = f"/goals/{YEAR}/channels/"
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def visits(page, channel, month):
+    return page.locator(
+        f'[data-channel="{channel}"][data-month="{month}"][data-figure="visits"]'
+    )
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 800}, {"width": 390, "height": 844}]
+)
+def test_a_marketer_plans_three_channels_and_the_grid_follows(
+    page, account, marketer, viewport
+):
+    services.channel_defaults_create(account=account)
+    page.set_viewport_size(viewport)
+    sign_in(page, "marketer")
+    page.goto(f"/goals/{YEAR}/")
+    page.get_by_role("link", name="チャネル別", exact=True).click()
+    expect(
+        page.get_by_role("heading", name="チャネル別の計画", level=1)
+    ).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_accessible(page)
+
+    page.get_by_label("広告 4月 CV数", exact=True).fill("7")
+    page.get_by_label("広告 4月 CV率", exact=True).fill("3")
+    expect(visits(page, "広告", 4)).to_have_text("234")
+    page.get_by_label("オーガニック 4月 CV数", exact=True).fill("7")
+    page.get_by_label("オーガニック 4月 CV率", exact=True).fill("3%")
+    expect(visits(page, "オーガニック", 4)).to_have_text("234")
+    page.get_by_label("展示会 4月 リード数", exact=True).fill("30")
+    expect(page.locator("#month-visits-4")).to_have_text("468")
+    expect(page.locator("#month-cv-4")).to_have_text("14")
+    expect(page.locator("#month-leads-4")).to_have_text("30")
+    expect(page.get_by_label("展示会 4月 CV率")).to_have_count(0)
+
+    # A bad value: a message beside the cell, as typed.
+    page.get_by_label("メルマガ 4月 CV率", exact=True).fill("abc")
+    expect(
+        page.locator("#id_rate_" + str(_id(account, "メルマガ")) + "_4-error")
+    ).to_contain_text("率を数値で入力してください")
+    page.get_by_label("メルマガ 4月 CV率", exact=True).fill("")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("チャネル別の計画を保存しました。")).to_be_visible()
+    assert ChannelGoal.objects.filter(account=account).count() == 3
+    assert GoalYearPlan.objects.get(account=account, year=YEAR).channel_mode
+    assert_accessible(page)
+
+    page.get_by_role("link", name="目標", exact=True).click()
+    expect(page.get_by_role("heading", name="目標設定", level=1)).to_be_visible()
+    expect(page.locator("#visits-4")).to_have_text("468")
+    expect(page.get_by_label("4月 CV数", exact=True)).to_have_text("14")
+    expect(page.get_by_label("4月 CV率", exact=True)).to_have_text("2.99")
+    expect(page.get_by_role("link", name="チャネル別の計画を開く")).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_accessible(page)
+
+
+def _id(account, name):
+    return account.channels.get(name=name).pk

@@ -1,0 +1,315 @@
+"""The channel plan page (/goals/<year>/channels/) and the goal grid of a year
+planned per channel, over the Django test client: roles, another account,
+saving, bad input, the stale-page check, the complete-form rule, the mode
+switch, a locked year, and queries that do not grow with the channels."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from funnel import selectors, services
+from funnel.models import (
+    Channel,
+    ChannelGoal,
+    GoalYearPlan,
+    MonthlyGoal,
+    PlanStatus,
+)
+from tests.conftest import without_tokens
+
+pytestmark = pytest.mark.django_db
+URL = "/goals/2026/channels/"
+
+
+@pytest.fixture
+def channels(account):
+    services.channel_defaults_create(account=account)
+    return {c.name: c for c in selectors.channel_list(account=account)}
+
+
+def page_data(client, url=URL):
+    """What the page's form sends back as it is: every input, hidden or not."""
+    html = client.get(url).content.decode()
+    data = {"channel": re.findall(r'name="channel" value="(\d+)"', html)}
+    data["web"] = re.findall(r'name="web" value="(\d+)"', html)
+    for name, value in re.findall(
+        r'<input type="(?:text|hidden)" name="((?:base_)?(?:cv|rate)_\d+_\d+)"'
+        r'[^>]*?value="([^"]*)"',
+        html,
+    ):
+        data[name] = value
+    for name in re.findall(r'name="((?:cv|rate)_\d+_\d+)" id=', html):
+        data.setdefault(name, "")
+    data["action"] = "save"
+    return data
+
+
+def stored(account):
+    return {
+        (g.channel.name, g.month): (g.cv_count, g.cv_rate)
+        for g in ChannelGoal.objects.filter(account=account).select_related("channel")
+    }
+
+
+def test_the_page_labels_every_input_and_visits_figure(marketer_client, channels):
+    html = marketer_client.get(URL).content.decode()
+    assert 'aria-label="広告 4月 CV数"' in html
+    assert 'aria-label="広告 4月 CV率"' in html
+    assert 'aria-label="展示会 4月 リード数"' in html
+    assert 'aria-label="展示会 4月 CV率"' not in html
+    assert 'data-channel="オーガニック" data-month="12" data-figure="visits"' in html
+    assert 'data-channel="展示会"' not in html
+    # The tab beside 目標 / 実績 / 年間サマリー, current here.
+    assert 'href="/goals/2026/channels/" aria-current="page"' in html
+
+
+def test_a_marketer_saves_two_web_channels_and_an_expo(
+    marketer_client, account, channels
+):
+    data = page_data(marketer_client)
+    ads, organic, expo = (channels[n].pk for n in ("広告", "オーガニック", "展示会"))
+    data |= {
+        f"cv_{ads}_4": "7",
+        f"rate_{ads}_4": "3",
+        f"cv_{organic}_4": "７",
+        f"rate_{organic}_4": "3 %",
+        f"cv_{expo}_4": "30",
+    }
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 302
+    assert stored(account) == {
+        ("広告", 4): (7, Decimal("3.00")),
+        ("オーガニック", 4): (7, Decimal("3.00")),
+        ("展示会", 4): (30, None),
+    }
+    assert GoalYearPlan.objects.get(account=account, year=2026).channel_mode
+    html = marketer_client.get(URL).content.decode()
+    assert re.search(r'id="visits-\d+-4"[^>]*>234<', html)
+    assert '<span id="month-visits-4">468</span>' in html
+    assert '<span id="month-leads-4">30</span>' in html
+    # The grid follows: the Web channels' sums, each channel rounded up first.
+    grid = marketer_client.get("/goals/2026/").content.decode()
+    assert '<span id="visits-4">468</span>' in grid
+    assert 'aria-label="4月 CV数">14</output>' in grid
+    assert 'aria-label="4月 CV率">2.99</output>' in grid
+    assert 'href="/goals/2026/channels/"' in grid
+    assert 'name="cv_count_4"' not in grid  # no save form
+
+
+def test_bad_input_keeps_the_text_and_stores_nothing(
+    marketer_client, account, channels
+):
+    data = page_data(marketer_client)
+    ads = channels["広告"].pk
+    data |= {f"cv_{ads}_5": "abc", f"rate_{ads}_5": "150"}
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="abc"' in html
+    assert "数値を入力してください" in html
+    assert "0より大きく100以下の値を入力してください" in html
+    assert not ChannelGoal.objects.exists()
+    assert not GoalYearPlan.objects.filter(channel_mode=True).exists()
+
+
+def test_a_missing_field_is_refused(marketer_client, channels):
+    data = page_data(marketer_client)
+    del data[f"rate_{channels['広告'].pk}_6"]
+    data[f"cv_{channels['広告'].pk}_4"] = "5"
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 400
+    assert not ChannelGoal.objects.exists()
+    data = page_data(marketer_client)
+    del data[f"base_cv_{channels['展示会'].pk}_1"]
+    assert marketer_client.post(URL, data).status_code == 400
+    assert not ChannelGoal.objects.exists()
+
+
+def test_a_stale_page_is_a_conflict_until_overwritten(
+    marketer_client, marketer, account, channels
+):
+    data = page_data(marketer_client)
+    ads = channels["広告"].pk
+    services.channel_year_save(
+        account=account, year=2026, values={(ads, 4): (9, Decimal(2))}, user=marketer
+    )
+    data |= {f"cv_{ads}_4": "7", f"rate_{ads}_4": "3"}
+    response = marketer_client.post(URL, data, headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'id="conflict"' in html and "上書き保存" in html
+    assert 'value="7"' in html  # what was typed is still there
+    assert stored(account) == {("広告", 4): (9, Decimal("2.00"))}
+    response = marketer_client.post(URL, data | {"action": "overwrite"})
+    assert response.status_code == 302
+    assert stored(account) == {("広告", 4): (7, Decimal("3.00"))}
+
+
+def test_a_year_with_totals_switches_after_seeing_both(
+    marketer_client, account, channels
+):
+    MonthlyGoal.objects.create(
+        account=account, year=2026, month=4, cv_count=50, cv_rate=Decimal(1)
+    )
+    data = page_data(marketer_client)
+    ads = channels["広告"].pk
+    data |= {f"cv_{ads}_4": "7", f"rate_{ads}_4": "3"}
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 409
+    html = without_tokens(response.content.decode())
+    assert "チャネル別に切り替えて保存" in html
+    assert "50 / 1 % / 5,000" in html  # the stored totals
+    assert "7 / 2.99 % / 234" in html  # beside the channels' sums
+    assert not ChannelGoal.objects.exists()
+    assert not GoalYearPlan.objects.filter(channel_mode=True).exists()
+    response = marketer_client.post(URL, data | {"action": "switch"})
+    assert response.status_code == 302
+    assert stored(account) == {("広告", 4): (7, Decimal("3.00"))}
+    assert GoalYearPlan.objects.get(account=account, year=2026).channel_mode
+    # The totals are kept until the year goes back to them.
+    assert MonthlyGoal.objects.get(account=account, month=4).cv_count == 50
+
+
+def test_going_back_to_totals_asks_first(marketer_client, marketer, account, channels):
+    ads = channels["広告"].pk
+    services.channel_year_save(
+        account=account, year=2026, values={(ads, 4): (7, Decimal(3))}, user=marketer
+    )
+    grid = marketer_client.get("/goals/2026/").content.decode()
+    assert 'href="/goals/2026/channels/total/"' in grid
+    confirm = marketer_client.get("/goals/2026/channels/total/")
+    assert confirm.status_code == 200
+    assert "チャネル別の計画は消えずに残ります" in confirm.content.decode()
+    assert GoalYearPlan.objects.get(account=account, year=2026).channel_mode
+    assert marketer_client.post("/goals/2026/channels/total/").status_code == 302
+    assert not GoalYearPlan.objects.get(account=account, year=2026).channel_mode
+    goal = MonthlyGoal.objects.get(account=account, month=4)
+    # The derived CV率 of the month (7 ÷ 234).
+    assert (goal.cv_count, goal.cv_rate) == (7, Decimal("2.99"))
+    assert 'name="cv_count_4"' in marketer_client.get("/goals/2026/").content.decode()
+
+
+def test_a_grid_save_to_a_channel_year_is_refused(
+    marketer_client, marketer, account, channels
+):
+    ads = channels["広告"].pk
+    services.channel_year_save(
+        account=account, year=2026, values={(ads, 4): (7, Decimal(3))}, user=marketer
+    )
+    data = {"action": "overwrite"}
+    for month in range(1, 13):
+        data[f"cv_count_{month}"] = data[f"cv_rate_{month}"] = ""
+    data["cv_count_4"], data["cv_rate_4"] = "99", "1"
+    for headers in ({}, {"HX-Request": "true"}):
+        response = marketer_client.post("/goals/2026/", data, headers=headers)
+        assert response.status_code == 409
+        assert "チャネル別の画面で入力してください" in response.content.decode()
+    assert not MonthlyGoal.objects.exists()
+
+
+def test_a_manager_reads_only(manager_client, marketer, account, channels):
+    ads = channels["広告"].pk
+    services.channel_year_save(
+        account=account, year=2026, values={(ads, 4): (7, Decimal(3))}, user=marketer
+    )
+    response = manager_client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="cv_' not in html
+    assert 'aria-label="広告 4月 CV数">7</output>' in html
+    assert "マネージャーは目標を閲覧のみできます。" in html
+    data = {"action": "overwrite", "channel": [str(ads)]}
+    assert manager_client.post(URL, data).status_code == 403
+    assert manager_client.get("/goals/2026/channels/total/").status_code == 403
+    assert 'id="mode-total"' not in manager_client.get("/goals/2026/").content.decode()
+
+
+def test_an_admin_edits(client, admin_member, account, channels):
+    client.force_login(admin_member)
+    data = page_data(client)
+    data[f"cv_{channels['展示会'].pk}_1"] = "12"
+    assert client.post(URL, data).status_code == 302
+    assert stored(account) == {("展示会", 1): (12, None)}
+
+
+def test_a_locked_year_is_read_only(marketer_client, marketer, account, channels):
+    data = page_data(marketer_client)
+    GoalYearPlan.objects.create(account=account, year=2026, status=PlanStatus.APPROVED)
+    html = marketer_client.get(URL).content.decode()
+    assert 'name="cv_' not in html
+    assert 'id="locked-note"' in html
+    data[f"cv_{channels['広告'].pk}_4"] = "7"
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 409
+    assert "承認済みのため編集できません" in response.content.decode()
+    assert 'value="7"' in response.content.decode()
+    assert not ChannelGoal.objects.exists()
+
+
+def test_another_accounts_channels_are_not_found(
+    outsider_client, account, other_account, channels
+):
+    services.channel_defaults_create(account=other_account)
+    # The outsider sees their own channels, never this account's.
+    html = outsider_client.get(URL).content.decode()
+    assert f'name="channel" value="{channels["広告"].pk}"' not in html
+    data = {"action": "overwrite", "channel": [str(channels["広告"].pk)]}
+    for month in range(1, 13):
+        data[f"cv_{channels['広告'].pk}_{month}"] = "1"
+        data[f"rate_{channels['広告'].pk}_{month}"] = "1"
+    assert outsider_client.post(URL, data).status_code == 404
+    assert not ChannelGoal.objects.exists()
+
+
+def test_anonymous_is_sent_to_sign_in(client, channels):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_recompute_answers_fragments_only(client, channels):
+    ads, expo = channels["広告"].pk, channels["展示会"].pk
+    data = {"channel": [str(ads), str(expo)], "web": [str(ads)]}
+    data |= {f"cv_{ads}_4": "7", f"rate_{ads}_4": "3", f"cv_{expo}_4": "x"}
+    response = client.get(
+        "/goals/2026/channels/recompute/", data, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<input" not in html
+    assert f'<span id="visits-{ads}-4" hx-swap-oob="innerHTML">234</span>' in html
+    assert f'id="id_cv_{expo}_4-error"' in html
+    assert '<span id="month-visits-4" hx-swap-oob="innerHTML">234</span>' in html
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_queries_do_not_grow_with_channels_or_years(
+    marketer_client, marketer, account, channels
+):
+    """3 channels with one year of data, then 10 channels with three years:
+    the page asks the same number of queries."""
+    Channel.objects.filter(account=account, name="メルマガ").delete()
+    few = _queries(marketer_client, URL)
+    for n in range(7):
+        Channel.objects.create(account=account, name=f"追加{n}", online=n % 2 == 0)
+    every = selectors.channel_list(account=account)
+    assert len(every) == 10
+    for year in (2025, 2026, 2027):
+        services.channel_year_save(
+            account=account,
+            year=year,
+            values={(c.pk, m): (5, Decimal(2)) for c in every for m in range(1, 13)},
+            user=marketer,
+        )
+    assert _queries(marketer_client, URL) <= few
+    assert _queries(marketer_client, "/goals/2026/") <= _queries(
+        marketer_client, "/goals/2025/"
+    )
