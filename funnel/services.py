@@ -593,9 +593,11 @@ def worksheet_delete(*, worksheet, user):
 
 
 @transaction.atomic
-def worksheet_apply(*, account, year, plan, user):
+def worksheet_apply(*, account, year, plan, user, channels=None):
     """Write a worksheet's 12-month plan (from ``domain.worksheet.monthly_plan``,
-    in fiscal order) into the grid's fiscal year, replacing what was there."""
+    in fiscal order) into the grid's fiscal year, replacing what was there;
+    with ``channels`` (worksheet_channel_plan's values) also the year's plan
+    per channel, which makes the year チャネル別に入力: both or neither."""
     months = {
         month: values
         for (_cal_year, month), values in zip(
@@ -609,6 +611,10 @@ def worksheet_apply(*, account, year, plan, user):
         user=user,
         source=ChangeSource.WORKSHEET,
     )
+    if channels:
+        _worksheet_channels_write(
+            account=account, year=year, values=channels, user=user
+        )
 
 
 # --- account administration ---
@@ -1342,6 +1348,208 @@ def channel_actual_year_save(
     )
 
 
+# --- the account's channel list (/account/channels/) ------------------------
+
+import unicodedata  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ChannelEdit:
+    """One row of the account's channel list as saved: ``id`` None for a new
+    channel. The rows' order is the list's order."""
+
+    id: int | None
+    name: str
+    online: bool
+    archived: bool
+
+
+def channel_name_key(name: str) -> str:
+    """A channel name as names are compared: without regard to case and
+    full/half width (ＳＥＯ = seo), spaces at the ends ignored."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def channel_list_snapshot(channels) -> str:
+    """The list as one comparable line (the page carries the one it was
+    loaded with, base_channels): order, names, Web and archived."""
+    return " / ".join(
+        "{name}{web}{archived}".format(
+            name=channel.name,
+            web=_("（Web）") if channel.online else "",
+            archived=_("（アーカイブ）") if channel.archived else "",
+        )
+        for channel in channels
+    )
+
+
+class ChannelGone(ServiceError):
+    """A row names a channel that is not the account's (another account's, or
+    none): the page never sends one."""
+
+    def __init__(self):
+        super().__init__(notices.INCOMPLETE_FORM)
+
+
+class ChannelNameTaken(ServiceError):
+    """Two channels of the account would have the same name; ``index`` is the
+    row (of the rows given) whose name is refused."""
+
+    def __init__(self, name, *, index):
+        super().__init__(channel_name_taken_message(name))
+        self.index = index
+
+
+def channel_name_taken_message(name):
+    return _(
+        "「%(name)s」と同じ名前のチャネルがあります（大文字・小文字、全角・半角の違いは同じ名前とみなします）。別の名前にしてください。"
+    ) % {"name": name}
+
+
+CHANNEL_LABELS = {
+    "name": _("チャネル名"),
+    "online": _("Web（オンライン）"),
+    "archived": _("アーカイブ"),
+    "position": _("表示順"),
+}
+
+
+@transaction.atomic
+def channel_list_save(
+    *, account, rows: list[ChannelEdit], user, expected: str | None = None
+) -> int:
+    """Save the account's channel list at once: each row's name, Web flag and
+    archived flag, in the rows' order; a row without an id adds a channel.
+    Channels are never deleted (archived ones keep their figures); one the
+    rows leave out keeps its place after them. Refused with SaveConflict when
+    ``expected`` (channel_list_snapshot as loaded; None for 上書き保存) is no
+    longer the stored list, ChannelGone for an id not the account's, and
+    ChannelNameTaken when two names would be the same. Every change is
+    recorded in the account's history. Returns the number of changes."""
+    # The account row orders saves of its list (as account_settings_save).
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).values_list(
+        "pk"
+    ).get()
+    stored = list(Channel.objects.filter(account=account).order_by("position", "id"))
+    if expected is not None:
+        current = channel_list_snapshot(stored)
+        latest = max(stored, key=lambda channel: channel.updated_at, default=None)
+        refuse_stale(
+            [
+                stale_value(
+                    _("チャネル一覧"),
+                    expected,
+                    current,
+                    by=latest.updated_by_id if latest else None,
+                    at=latest.updated_at if latest else None,
+                )
+            ],
+            user=user,
+        )
+    by_id = {channel.pk: channel for channel in stored}
+    ids = [row.id for row in rows if row.id is not None]
+    if len(set(ids)) != len(ids):
+        raise ServiceError(notices.INCOMPLETE_FORM)
+    if any(channel_id not in by_id for channel_id in ids):
+        raise ChannelGone
+    kept = [channel for channel in stored if channel.pk not in set(ids)]
+    seen = {}
+    for index, row in enumerate(rows):
+        key = channel_name_key(row.name)
+        if key in seen:
+            raise ChannelNameTaken(row.name, index=index)
+        seen[key] = index
+    for channel in kept:
+        key = channel_name_key(channel.name)
+        if key in seen:
+            raise ChannelNameTaken(rows[seen[key]].name, index=seen[key])
+    now = timezone.now()
+    names = {channel.pk: channel.name for channel in stored}
+    changes, created, changed = [], [], {}
+    for position, row in enumerate(rows, start=1):
+        if row.id is None:
+            channel = Channel(
+                account=account,
+                name=row.name,
+                online=row.online,
+                archived=row.archived,
+                position=position,
+                updated_by=user,
+            )
+            _full_clean(
+                channel,
+                exclude=["account", "updated_by"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            created.append(channel)
+            changes.append((row.name, _("チャネル追加"), None, _channel_kind(row)))
+            continue
+        channel = by_id[row.id]
+        for field, value in (
+            ("name", row.name),
+            ("online", row.online),
+            ("archived", row.archived),
+            ("position", position),
+        ):
+            old = getattr(channel, field)
+            if old == value:
+                continue
+            if field != "position":
+                changes.append((row.name, CHANNEL_LABELS[field], old, value))
+            setattr(channel, field, value)
+            changed[channel.pk] = channel
+    for position, channel in enumerate(kept, start=len(rows) + 1):
+        if channel.position != position:
+            channel.position = position
+            changed[channel.pk] = channel
+    reordered = sorted(stored, key=lambda channel: channel.position)
+    if reordered != stored:
+        changes.append(
+            (
+                _("チャネル一覧"),
+                CHANNEL_LABELS["position"],
+                " / ".join(names[channel.pk] for channel in stored),
+                " / ".join(channel.name for channel in reordered),
+            )
+        )
+    for channel in changed.values():
+        channel.updated_by = user
+        channel.updated_at = now
+        _full_clean(
+            channel,
+            exclude=["account", "updated_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    # Two channels that swap names would meet the unique (account, name)
+    # between their updates: a renamed row passes through a name of its own
+    # first (NUL never reaches a name through the form).
+    renamed = [pk for pk, channel in changed.items() if channel.name != names[pk]]
+    for pk in renamed:
+        Channel.objects.filter(pk=pk).update(name=f"\x00{pk}")
+    if changed:
+        Channel.objects.bulk_update(
+            list(changed.values()),
+            ["name", "online", "archived", "position", "updated_by", "updated_at"],
+        )
+    Channel.objects.bulk_create(created)
+    for subject, field, before, after in changes:
+        _account_record(
+            account, subject=subject, field=field, before=before, after=after, user=user
+        )
+    return len(changes)
+
+
+def _channel_kind(row):
+    """How a new channel is recorded: Web or not, archived or not."""
+    parts = [_("Web") if row.online else _("Web以外")]
+    if row.archived:
+        parts.append(_("アーカイブ"))
+    return "・".join(str(part) for part in parts)
+
+
 # --- GA4 import (チャネル別の実績) -----------------------------------------------
 # Appended as its own section, with its imports, like the channels' above.
 
@@ -1405,4 +1613,73 @@ def ga4_import_save(
         values=values,
         user=user,
         source=ChangeSource.CSV,
+    )
+
+
+# --- 目標設定に反映, per channel ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorksheetChannelPlan:
+    """What 目標設定に反映 writes per channel: ``values`` {(channel id,
+    month): (leads, CV率 or None)} for channel_year_save, the account's
+    ``channels`` they name (in the worksheet's order), and the names of the
+    rows with leads that are none of the account's channels (``unlinked``:
+    then nothing is written per channel)."""
+
+    values: dict
+    channels: list
+    unlinked: list
+
+
+def worksheet_channel_plan(
+    *, account, worksheet, year: int, leads, cv_rate
+) -> WorksheetChannelPlan:
+    """The worksheet's channels as the fiscal year's plan per channel.
+    ``leads`` is domain.worksheet.channel_monthly_leads (one entry per row, in
+    the worksheet's order, the months in fiscal order). A row is the account
+    channel it is linked to, or, for a row typed before channels were the
+    account's, the channel of its name (compared as names are). Two rows of
+    one channel add up. Web channels get the worksheet's CV率; others have
+    leads only. One query."""
+    stored = Channel.objects.filter(account=account).order_by("position", "id")
+    by_id = {channel.pk: channel for channel in stored}
+    by_name = {channel_name_key(channel.name): channel for channel in by_id.values()}
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    counts, channels, unlinked = {}, [], []
+    for row, row_leads in zip(worksheet.ordered_channels(), leads, strict=True):
+        if row_leads is None:
+            continue
+        channel = by_id.get(row.channel_id) or by_name.get(channel_name_key(row.name))
+        if channel is None:
+            unlinked.append(row.name)
+            continue
+        if channel not in channels:
+            channels.append(channel)
+        for month, count in zip(months, row_leads, strict=True):
+            counts[channel.pk, month] = counts.get((channel.pk, month), 0) + count
+    values = {
+        (channel_id, month): (count, cv_rate if by_id[channel_id].online else None)
+        for (channel_id, month), count in counts.items()
+    }
+    return WorksheetChannelPlan(values=values, channels=channels, unlinked=unlinked)
+
+
+def _worksheet_channels_write(*, account, year, values, user):
+    """The worksheet's channels replace the year's plan per channel: a channel
+    it does not plan loses its months, so that the grid's sums are the
+    worksheet's. The year becomes チャネル別に入力 (the person has seen the
+    preview and confirmed)."""
+    stored = _stored_channel_months(ChannelGoal, account=account, year=year)
+    emptied = {key: (None, None) for key in stored if key not in values}
+    return channel_year_save(
+        account=account,
+        year=year,
+        values={**emptied, **values},
+        user=user,
+        source=ChangeSource.WORKSHEET,
+        switch=True,
     )

@@ -173,6 +173,13 @@ urlpatterns += [
     ),
 ]
 
+# The account's channel list (funnel/views/account_channels.py)
+from funnel.views import account_channels  # noqa: E402
+
+urlpatterns += [
+    path("account/channels/", account_channels.channels, name="account-channels"),
+]
+
 # Actuals per channel and the GA4 import (funnel/views/channel_actuals*.py)
 from funnel.views import channel_actuals, channel_actuals_import  # noqa: E402
 

@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from funnel.models import (
     Account,
     ChangeRecord,
+    Channel,
     ChannelActual,
     GA4ChannelMapping,
     GoalYearPlan,
@@ -314,6 +315,20 @@ MATRIX = {
         statuses(LOGIN, 403, 403, 302, 403, 302, 403),
         {"action": "overwrite", "name": "新しい名前", "fiscal_year_start_month": "4"},
     ),
+    # The account's channel list: marketers and admins, each in their own
+    # account (上書き保存 of one new channel, so no base is needed).
+    "funnel:account-channels": Case(
+        "/account/channels/",
+        statuses(LOGIN, 200, 403, 200, 200, 200, 403),
+        EDITOR_WRITE,
+        {
+            "action": "overwrite",
+            "channels-TOTAL_FORMS": "1",
+            "channels-INITIAL_FORMS": "0",
+            "channels-0-id": "",
+            "channels-0-name": "セミナー",
+        },
+    ),
     "funnel:account-switch": Case(
         "/account/switch/",
         MEMBER_READ,
@@ -380,6 +395,7 @@ def snapshot():
         PlanEvent,
         ChangeRecord,
         Invitation,
+        Channel,
         ChannelActual,
         GA4ChannelMapping,
     )
@@ -406,6 +422,7 @@ def account_a_snapshot(account):
         ),
         sorted(GoalYearPlan.objects.filter(account=account).values_list(), key=repr),
         sorted(Invitation.objects.filter(account=account).values_list(), key=repr),
+        sorted(Channel.objects.filter(account=account).values_list(), key=repr),
     )
 
 

@@ -204,6 +204,25 @@ def monthly_plan(
     return tuple((count, cv_rate) for count in counts)
 
 
+def channel_monthly_leads(
+    result: WorksheetResult, *, annual: bool
+) -> tuple[tuple[int, ...] | None, ...]:
+    """Each channel's leads over the 12 months (in the order of the
+    worksheet's channels; None for a channel without leads yet), as
+    目標設定に反映 writes them per channel. A monthly worksheet's channel has
+    its leads every month; an annual one's are spread over the months so
+    that they add up exactly to its leads (largest remainder), channel by
+    channel: the months of every channel, summed, are monthly_plan's CV数
+    only for a monthly worksheet (an annual one's per-channel remainders may
+    fall in other months than the total's)."""
+    return tuple(
+        None
+        if leads is None
+        else tuple(spread_total(leads, [1] * 12) if annual else [leads] * 12)
+        for leads in result.channel_leads
+    )
+
+
 # What the actuals imply downstream is an expected yield, not a count needed
 # to reach a target: it is rounded down, the opposite of NEEDED_ROUNDING.
 YIELD_ROUNDING = "ROUND_FLOOR"

@@ -22,6 +22,7 @@ from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import month_share_passed
+from funnel.domain.channels import channel_plan
 from funnel.domain.grid import fiscal_months, month_figures, year_totals
 from funnel.domain.numbers import MAX_COUNT
 from funnel.formatting import year_label
@@ -320,14 +321,19 @@ def worksheet_year(account, worksheet):
 def worksheet_apply(request, pk):
     """目標設定に反映: preview the 12 months beside what the grid holds, then confirm."""
     worksheet = _get_worksheet(request, pk)
-    plan = worksheet_domain.monthly_plan(
-        worksheet_domain.compute(worksheet_input_of(worksheet)),
-        worksheet.cv_rate,
-        annual=worksheet.basis == Basis.ANNUAL,
+    result = worksheet_domain.compute(worksheet_input_of(worksheet))
+    annual = worksheet.basis == Basis.ANNUAL
+    plan = worksheet_domain.monthly_plan(result, worksheet.cv_rate, annual=annual)
+    channel_leads = worksheet_domain.channel_monthly_leads(result, annual=annual)
+    # The grid holds at most MAX_COUNT CV a month (a channel's month as
+    # much): a plan above it is shown with a message, never written.
+    too_large = plan is not None and any(
+        count > MAX_COUNT
+        for count in (
+            *(count for count, _rate in plan),
+            *(count for months in channel_leads if months for count in months),
+        )
     )
-    # The grid holds at most MAX_COUNT CV a month: a plan above it is shown
-    # with a message, never written.
-    too_large = plan is not None and any(count > MAX_COUNT for count, _rate in plan)
     data = request.POST if request.method == "POST" else request.GET
     year_form = YearForm(data if "year" in data else None)
     year = year_form.cleaned_data["year"] if year_form.is_valid() else None
@@ -338,11 +344,26 @@ def worksheet_apply(request, pk):
         plan_state = selectors.plan_for(account=request.account, year=year)
         if plan_state.is_locked:
             locked = services.locked_message(plan_state)
+    # Each channel's leads as the year's plan per channel: written with the
+    # totals unless a row with leads is none of the account's channels.
+    per_channel = None
+    if year is not None and plan is not None:
+        per_channel = services.worksheet_channel_plan(
+            account=request.account,
+            worksheet=worksheet,
+            year=year,
+            leads=channel_leads,
+            cv_rate=worksheet.cv_rate,
+        )
     error, status = None, 200
     if request.method == "POST" and year is not None and plan and not too_large:
         try:
             services.worksheet_apply(
-                account=request.account, year=year, plan=plan, user=request.user
+                account=request.account,
+                year=year,
+                plan=plan,
+                user=request.user,
+                channels=None if per_channel.unlinked else per_channel.values,
             )
         except services.YearLocked as refused:
             locked, status = refused.message, 409
@@ -355,7 +376,7 @@ def worksheet_apply(request, pk):
                 % {"name": worksheet.name, "year": year},
             )
             return redirect("funnel:goal-grid", year=year)
-    preview = totals = None
+    preview = totals = channel_preview = None
     if year is not None and plan is not None:
         current = selectors.goals_by_month(account=request.account, year=year)
         preview = [
@@ -378,6 +399,7 @@ def worksheet_apply(request, pk):
             "current": year_totals([row["current"] for row in preview]),
             "new": year_totals([row["new"] for row in preview]),
         }
+        channel_preview = _channel_preview(request.account, year, per_channel)
     this_year = request.account.fiscal_year_of(timezone.localdate())
     return TemplateResponse(
         request,
@@ -395,9 +417,38 @@ def worksheet_apply(request, pk):
             "too_large": too_large,
             "error": error,
             "locked": locked,
+            "per_channel": per_channel,
+            "channel_preview": channel_preview,
         },
         status=status,
     )
+
+
+def _channel_preview(account, year, per_channel):
+    """The year's plan per channel now and after 反映, channel by channel:
+    the worksheet's channels, then those it would empty. Each as
+    (channel, its year now, its year after) (domain.channels.ChannelYear)."""
+    if per_channel.unlinked:
+        return None
+    current = selectors.channel_goal_values(account=account, year=year)
+    planned = {channel.pk for channel in per_channel.channels}
+    emptied = {channel_id for channel_id, _month in current} - planned
+    channels = per_channel.channels + [
+        channel
+        for channel in selectors.channel_list(account=account, archived=True)
+        if channel.pk in emptied
+    ]
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    domain_channels = services.plan_channels(channels)
+    before = channel_plan(domain_channels, months, current).channels
+    after = channel_plan(domain_channels, months, per_channel.values).channels
+    return [
+        (channel, now, new)
+        for channel, now, new in zip(channels, before, after, strict=True)
+    ]
 
 
 @require_GET
