@@ -112,3 +112,103 @@ def monthly_chart(
         plot_left=LEFT,
         plot_right=WIDTH - RIGHT,
     )
+
+
+# --- stacked bars: one bar a month, one segment per series (a channel) ---------
+
+# Fills as SVG presentation attributes (no inline style: the CSP forbids it),
+# taken in turn by the series; the legend draws the same colour beside each
+# name, and every figure is also in the table beside the chart.
+PALETTE = (
+    "#1a73c8",
+    "#e8710a",
+    "#1e8e3e",
+    "#9334e6",
+    "#d93025",
+    "#12859b",
+    "#b06000",
+    "#5f6368",
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: int
+    y: int
+    width: int
+    height: int
+    series: Series
+    label: str  # the month
+    value: int
+
+
+@dataclass(frozen=True)
+class StackedChart:
+    width: int
+    height: int
+    series: tuple[Series, ...]
+    segments: tuple[Segment, ...]
+    labels: tuple[tuple[str, int], ...]  # (month, x of its label)
+    ticks: tuple[Tick, ...]
+    baseline: int
+    plot_left: int
+    plot_right: int
+
+
+def stacked_chart(
+    labels: list[str], series: list[tuple[str, list[int | None]]]
+) -> StackedChart:
+    """A bar per month (``labels``) stacked from ``series``, (name, a value per
+    month), in the order given from the bottom up. Each segment's edges are
+    taken from the running total, so the segments of a month meet exactly
+    and its bar is as tall as its total."""
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    baseline = TOP + plot_h
+    slot = plot_w // len(labels)
+    width = slot // 2
+    totals = [
+        sum(values[index] or 0 for _name, values in series)
+        for index in range(len(labels))
+    ]
+    top_value = _nice_max(max(totals, default=0))
+    keys = tuple(
+        Series(name, PALETTE[index % len(PALETTE)])
+        for index, (name, _values) in enumerate(series)
+    )
+    segments = []
+    for index, label in enumerate(labels):
+        x = LEFT + index * slot + (slot - width) // 2
+        running = 0
+        for key, (_name, values) in zip(keys, series, strict=True):
+            value = values[index]
+            if not value:
+                continue
+            bottom = baseline - running * plot_h // top_value
+            running += value
+            top = baseline - running * plot_h // top_value
+            segments.append(Segment(x, top, width, bottom - top, key, label, value))
+    ticks = tuple(
+        Tick(baseline - plot_h * step // TICKS, f"{top_value * step // TICKS:,}", "")
+        for step in range(TICKS + 1)
+    )
+    return StackedChart(
+        width=WIDTH,
+        height=HEIGHT,
+        series=keys,
+        segments=tuple(segments),
+        labels=tuple(
+            (label, LEFT + index * slot + slot // 2)
+            for index, label in enumerate(labels)
+        ),
+        ticks=ticks,
+        baseline=baseline,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+    )

@@ -91,17 +91,18 @@ def month_label(calendar_year, month, first_year):
     return formatting.month_label(month)
 
 
-def goal_grid(months, values):
+def goal_grid(months, figures):
     """The fiscal year's rows and totals.
 
     ``months``: the (calendar year, month) pairs of ``fiscal_months``, in order;
-    ``values``: {month: (cv_count, cv_rate)} of the months that have goals.
+    ``figures``: {month: MonthFigures} as the grid shows them (for a year
+    planned per channel, its channels' sums); a month missing is empty.
     """
     first_year = months[0][0]
     rows = tuple(
         GridRow(
             month_label(calendar_year, month, first_year),
-            month_figures(month, *values.get(month, (None, None))),
+            figures.get(month) or month_figures(month, None, None),
         )
         for calendar_year, month in months
     )
@@ -146,6 +147,45 @@ def grid_csv(grid):
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def year_month_label(calendar_year, month):
+    """2026年4月: a month with its year, as the actuals CSV writes it."""
+    return _("%(year)d年%(month)d月") % {"year": calendar_year, "month": month}
+
+
+def _channel_csv_header():
+    return [_("年月"), _("チャネル"), _("CV数"), _("CV率"), _("サイト訪問数")]
+
+
+def channel_csv(months, plan):
+    """A year planned per channel, in long format: one row per month and
+    channel that has a value (CV数, or リード数 for a channel that is not Web;
+    or CV率), months in fiscal order and channels in their order. UTF-8 with a
+    BOM, CRLF line ends; CV率 and サイト訪問数 empty where there is none (always,
+    for a channel that is not Web). The channel's name is the user's text:
+    neutralised like every text cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(text) for text in _channel_csv_header()])
+    for index, (calendar_year, month) in enumerate(months):
+        label = neutralise(year_month_label(calendar_year, month))
+        for channel in plan.channels:
+            cell = channel.months[index]
+            if cell.cv_count is None and cell.cv_rate is None:
+                continue
+            writer.writerow(
+                [
+                    label,
+                    neutralise(channel.channel.name),
+                    _blank(cell.cv_count),
+                    ""
+                    if cell.cv_rate is None
+                    else formatting.plain_decimal(cell.cv_rate),
+                    _blank(cell.visits),
+                ]
+            )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 # --- target vs actual --------------------------------------------------------
 
 
@@ -166,7 +206,7 @@ def actual_rows(achievements, months):
     """(label, MonthAchievement) in fiscal order. Each month carries its year
     (2026年1月), so the file can be imported again as actuals."""
     return [
-        (_("%(year)d年%(month)d月") % {"year": cal_year, "month": month}, achievement)
+        (year_month_label(cal_year, month), achievement)
         for (cal_year, month), achievement in zip(months, achievements, strict=True)
     ]
 
@@ -244,7 +284,10 @@ def _rate(value):
     return (value, RATE_FORMAT)
 
 
-def grid_xlsx(grid, *, account_name, year_label, actuals=None):
+def grid_xlsx(grid, *, account_name, year_label, actuals=None, channels=None):
+    """The grid (目標設定), its actuals (目標と実績) when given, and チャネル別:
+    ``channels`` is (the year's fiscal months, its ChannelPlan or None for a
+    year planned as totals), whose sheet is then an empty table."""
     workbook = Workbook()
     worksheet = workbook.active
     worksheet.title = _("目標設定")
@@ -276,6 +319,10 @@ def grid_xlsx(grid, *, account_name, year_label, actuals=None):
         _actuals_sheet(
             workbook.create_sheet(_("目標と実績")), actuals, account_name, year_label
         )
+    if channels is not None:
+        _channel_sheet(
+            workbook.create_sheet(_("チャネル別")), *channels, account_name, year_label
+        )
     return _workbook_bytes(workbook)
 
 
@@ -297,6 +344,77 @@ def _actuals_sheet(worksheet, rows, account_name, year_label):
             _rate(a.actual_rate),
         )
     worksheet.column_dimensions["A"].width = 16
+
+
+def _channel_sheet(worksheet, months, plan, account_name, year_label):
+    """Per channel and month, the year in the last column: a Web channel's
+    CV数, CV率 and サイト訪問数, another's リード数; then the months' totals as
+    the grid shows them (the Web channels' sums) and every channel's leads."""
+    sheet = _Sheet(worksheet)
+    sheet.append(
+        account_name, _("チャネル別 %(label)s") % {"label": year_label}, bold=True
+    )
+    first_year = months[0][0]
+    sheet.append(
+        _("チャネル"),
+        _("項目"),
+        *[
+            month_label(calendar_year, month, first_year)
+            for calendar_year, month in months
+        ],
+        _("年間"),
+        bold=True,
+    )
+    worksheet.column_dimensions["A"].width = 16
+    worksheet.column_dimensions["B"].width = 18
+    if plan is None:
+        sheet.append(_("この年はチャネル別に計画されていません（合計で入力）。"))
+        return
+    for channel in plan.channels:
+        name = channel.channel.name
+        if not channel.channel.online:
+            sheet.append(
+                name,
+                _("リード数"),
+                *[_count(cell.cv_count) for cell in channel.months],
+                _count(channel.cv_count),
+            )
+            continue
+        sheet.append(
+            name,
+            _("CV数"),
+            *[_count(cell.cv_count) for cell in channel.months],
+            _count(channel.cv_count),
+        )
+        sheet.append(
+            name,
+            _("CV率(%)"),
+            *[_rate(cell.cv_rate) for cell in channel.months],
+            _rate(channel.cv_rate),
+        )
+        sheet.append(
+            name,
+            _("サイト訪問数"),
+            *[_count(cell.visits) for cell in channel.months],
+            _count(channel.visits),
+        )
+    total = _("合計")
+    year = year_totals([month.as_grid_month() for month in plan.months])
+    rows = (
+        (_("CV数（Web）"), "cv_count", _count, plan.cv_count),
+        (_("CV率(%)"), "cv_rate", _rate, year.cv_rate),
+        (_("サイト訪問数"), "visits", _count, plan.visits),
+        (_("リード数（Web以外）"), "offline_leads", _count, plan.offline_leads),
+        (_("リード数 合計"), "leads", _count, plan.leads),
+    )
+    for label, figure, cell, year_value in rows:
+        sheet.append(
+            total,
+            label,
+            *[cell(getattr(month, figure)) for month in plan.months],
+            cell(year_value),
+            bold=True,
+        )
 
 
 # --- the revenue worksheet ---------------------------------------------------

@@ -6,13 +6,13 @@ has passed (today counts as passed). Figures are derived, never stored.
 """
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from funnel.domain.grid import visits_needed
+from funnel.domain.grid import MonthFigures, month_figures
 from funnel.domain.numbers import HUNDRED, rate_of
 
 ONE_PLACE = Decimal("0.1")
@@ -192,16 +192,33 @@ def year_achievements(
     """Each month of a fiscal year (``months``: its (calendar year, month)
     pairs in order), target beside actual. ``goals`` give (CV数, CV率), from
     which the target visits are derived; ``actuals`` give (CV数, 訪問数)."""
+    return target_achievements(
+        months,
+        {month: month_figures(month, *values) for month, values in goals.items()},
+        actuals,
+        today,
+    )
+
+
+def target_achievements(
+    months: Sequence[tuple[int, int]],
+    targets: Mapping[int, MonthFigures],
+    actuals: Mapping[int, tuple[int | None, int | None]],
+    today: date,
+) -> list[MonthAchievement]:
+    """As year_achievements(), from the grid's figures of each month: a year
+    planned per channel targets the sum of its channels' visits (each rounded
+    up), which its CV数 and derived CV率 would not give back."""
     result = []
     for cal_year, month in months:
-        target_cv, target_rate = goals.get(month, (None, None))
+        target = targets.get(month)
         actual_cv, actual_visits = actuals.get(month, (None, None))
         result.append(
             month_achievement(
                 year=cal_year,
                 month=month,
-                target_cv=target_cv,
-                target_visits=visits_needed(target_cv, target_rate),
+                target_cv=target and target.cv_count,
+                target_visits=target and target.visits,
                 actual_cv=actual_cv,
                 actual_visits=actual_visits,
                 today=today,

@@ -141,6 +141,11 @@ class ChannelPlan:
     def offline_leads(self) -> int | None:
         return _sum([month.offline_leads for month in self.months])
 
+    @property
+    def leads(self) -> int | None:
+        """Every channel's leads over the year: CV数 and リード数."""
+        return _sum([month.leads for month in self.months])
+
     def grid_values(self) -> dict[int, tuple[int | None, Decimal | None]]:
         """{month: (CV数, CV率)} for the year's totals, e.g. when switching back
         to 合計で入力 keeps the last sums."""

@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from funnel import notices, selectors, services
 from funnel.access import member_required
-from funnel.domain.achievement import year_achievements, year_to_date
+from funnel.domain.achievement import target_achievements, year_to_date
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ActualYearForm
@@ -74,7 +74,7 @@ def _first_error(form, months):
 
 
 def _context(request, year, form, goals, conflict=None, saved=False):
-    months = year_achievements(
+    months = target_achievements(
         fiscal_months(year, request.account.fiscal_year_start_month),
         goals,
         form.month_values(),
@@ -117,7 +117,8 @@ SAVE_ACTIONS = ("save", "overwrite")
 @member_required
 def actuals_page(request, year):
     """Enter the actuals (実績) of a year and see them against its targets."""
-    goals = selectors.goal_values(account=request.account, year=year)
+    # The grid's figures: a year planned per channel targets its channels' sums.
+    goals = selectors.goal_month_figures(account=request.account, year=year)
     actuals = selectors.actuals_by_month(account=request.account, year=year)
     if request.method == "GET":
         form = ActualYearForm(actuals=actuals)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from funnel import exports, selectors
 from funnel.access import member_required
 from funnel.domain import worksheet as worksheet_domain
-from funnel.domain.achievement import year_achievements
+from funnel.domain.achievement import target_achievements
 from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.worksheet import worksheet_input_of
@@ -21,13 +21,17 @@ from funnel.models import Worksheet
 
 
 def _year_goals(request, year):
-    return selectors.goal_values(account=request.account, year=year)
+    """The year's targets as the grid shows them, and its ChannelPlan (None
+    for a year planned as totals)."""
+    return selectors.year_targets(account=request.account, year=year)
+
+
+def _months(request, year):
+    return fiscal_months(year, request.account.fiscal_year_start_month)
 
 
 def _year_grid(request, year, goals):
-    account = request.account
-    months = fiscal_months(year, account.fiscal_year_start_month)
-    return exports.goal_grid(months, goals)
+    return exports.goal_grid(_months(request, year), goals)
 
 
 def _file_response(content, content_type, filename, fallback):
@@ -44,9 +48,15 @@ def _grid_filename(request, year, extension):
 @require_GET
 @member_required
 def goal_export_csv(request, year):
-    grid = _year_grid(request, year, _year_goals(request, year))
+    """The grid's months; a year planned per channel in long format instead
+    (年月, チャネル, CV数, CV率, サイト訪問数)."""
+    goals, channels = _year_goals(request, year)
+    if channels is not None:
+        content = exports.channel_csv(_months(request, year), channels)
+    else:
+        content = exports.grid_csv(_year_grid(request, year, goals))
     return _file_response(
-        exports.grid_csv(grid),
+        content,
         exports.CSV_CONTENT_TYPE,
         _grid_filename(request, year, "csv"),
         f"goals-{year}.csv",
@@ -57,21 +67,22 @@ def _actual_rows(request, year, goals):
     account = request.account
     actuals = selectors.actuals_by_month(account=account, year=year)
     values = {m: (a.cv_count, a.visits) for m, a in actuals.items()}
-    months = fiscal_months(year, account.fiscal_year_start_month)
-    achievements = year_achievements(months, goals, values, timezone.localdate())
+    months = _months(request, year)
+    achievements = target_achievements(months, goals, values, timezone.localdate())
     return exports.actual_rows(achievements, months)
 
 
 @require_GET
 @member_required
 def goal_export_xlsx(request, year):
-    goals = _year_goals(request, year)
+    goals, channels = _year_goals(request, year)
     grid = _year_grid(request, year, goals)
     content = exports.grid_xlsx(
         grid,
         account_name=request.account.name,
         year_label=year_label(request.account, year),
         actuals=_actual_rows(request, year, goals),
+        channels=(_months(request, year), channels),
     )
     return _file_response(
         content,
@@ -109,7 +120,7 @@ def worksheet_export_xlsx(request, pk):
 @member_required
 def actuals_export_csv(request, year):
     """The actuals page (目標 vs 実績) as CSV."""
-    goals = _year_goals(request, year)
+    goals, _channels = _year_goals(request, year)
     label = year_label(request.account, year)
     return _file_response(
         exports.actuals_csv(_actual_rows(request, year, goals)),

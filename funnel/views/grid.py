@@ -16,15 +16,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
-from funnel.charts import monthly_chart
-from funnel.domain.achievement import year_achievements, year_to_date
+from funnel.charts import monthly_chart, stacked_chart
+from funnel.domain.achievement import target_achievements, year_to_date
 from funnel.domain.grid import (
     change,
     compare_years,
     fill_all,
     fiscal_months,
     last_year_weights,
-    month_figures,
     quarters,
     spread_year,
     year_totals,
@@ -316,17 +315,16 @@ def _fill_all(request, form, fill_form):
 
 
 def _copy_previous(request, year, form):
-    last_year = selectors.goals_by_month(account=request.account, year=year - 1)
+    # Last year as its grid showed it: per channel, the channels' sums.
+    last_year = selectors.goal_month_figures(account=request.account, year=year - 1)
     label = {"label": year_label(request.account, year - 1)}
-    if not last_year:
+    values = {
+        month: (figures.cv_count, figures.cv_rate)
+        for month, figures in last_year.items()
+    }
+    if all(pair == (None, None) for pair in values.values()):
         messages.warning(request, _("前年（%(label)s）の目標がありません。") % label)
         return None
-    values = {
-        month: (goal.cv_count, goal.cv_rate)
-        if (goal := last_year.get(month))
-        else (None, None)
-        for _cal_year, month in _months(request, year)
-    }
     messages.info(
         request,
         _("前年（%(label)s）の目標を読み込みました。保存するまで反映されません。")
@@ -346,7 +344,7 @@ def _spread(request, year, form, spread_form):
     if data["spread_by"] == SPREAD_LAST_YEAR:
         # Last year's actual CV数; a month without one weighs by its target.
         actuals = selectors.actuals_by_month(account=request.account, year=year - 1)
-        targets = selectors.goals_by_month(account=request.account, year=year - 1)
+        targets = selectors.goal_month_figures(account=request.account, year=year - 1)
         weights, fell_back = last_year_weights(
             [a.cv_count if (a := actuals.get(m)) else None for m in months],
             [g.cv_count if (g := targets.get(m)) else None for m in months],
@@ -430,15 +428,11 @@ def goal_recompute(request, year):
 
 
 def _year_figures(request, year):
-    goals = selectors.goals_by_month(account=request.account, year=year)
-    months = fiscal_months(year, request.account.fiscal_year_start_month)
-    figures = []
-    for _cal_year, month in months:
-        goal = goals.get(month)
-        figures.append(
-            month_figures(month, goal and goal.cv_count, goal and goal.cv_rate)
-        )
-    return figures
+    """The year's months as its grid shows them (a year planned per channel:
+    its channels' sums), in fiscal order."""
+    return list(
+        selectors.goal_month_figures(account=request.account, year=year).values()
+    )
 
 
 @require_GET
@@ -450,9 +444,12 @@ def goal_overview(request, year):
 
 
 def _overview(request, year, review_form, status=200):
-    this_year = _year_figures(request, year)
-    last_year = _year_figures(request, year - 1)
     plan = selectors.plan_for(account=request.account, year=year)
+    targets, channels = selectors.year_targets(
+        account=request.account, year=year, plan=plan
+    )
+    this_year = list(targets.values())
+    last_year = _year_figures(request, year - 1)
     totals, last_totals = year_totals(this_year), year_totals(last_year)
     labels = [month_label(f.month) for f in this_year]
     context = {
@@ -472,6 +469,7 @@ def _overview(request, year, review_form, status=200):
         "actions": services.plan_actions_for(membership=request.membership, plan=plan),
         "review_form": review_form,
         **_overview_actuals(request, year, this_year, labels),
+        **_overview_channels(request, year, channels, labels),
     }
     return TemplateResponse(
         request, "funnel/goal_overview.html", context, status=status
@@ -481,9 +479,9 @@ def _overview(request, year, review_form, status=200):
 def _overview_actuals(request, year, this_year, labels):
     """The same target-vs-actual figures as the actuals page, for the review."""
     actuals = selectors.actuals_by_month(account=request.account, year=year)
-    months = year_achievements(
+    months = target_achievements(
         fiscal_months(year, request.account.fiscal_year_start_month),
-        {f.month: (f.cv_count, f.cv_rate) for f in this_year},
+        {f.month: f for f in this_year},
         {m: (a.cv_count, a.visits) for m, a in actuals.items()},
         timezone.localdate(),
     )
@@ -495,6 +493,67 @@ def _overview_actuals(request, year, this_year, labels):
             labels,
             [m.target_cv for m in months],
             second_bars=[m.actual_cv for m in months],
+        ),
+    }
+
+
+class ChannelSummary:
+    """One channel's row of the summary: its year (ChannelYear) and, where the
+    year has channel actuals, its year to date (YearToDate of its CV数)."""
+
+    __slots__ = ("plan", "to_date")
+
+    def __init__(self, plan, to_date):
+        self.plan = plan
+        self.to_date = to_date
+
+
+def _overview_channels(request, year, channels, labels):
+    """A year planned per channel: its leads per month stacked by channel,
+    and each channel's year beside its actuals (when there are any). Nothing,
+    and no query, for a year planned as totals."""
+    if channels is None:
+        return {"channels": None}
+    actuals = selectors.channel_actual_values(account=request.account, year=year)
+    months = fiscal_months(year, request.account.fiscal_year_start_month)
+    rows = []
+    for channel in channels.channels:
+        achievements = target_achievements(
+            months,
+            {cell.month: cell for cell in channel.months},
+            {
+                month: values
+                for (channel_id, month), values in actuals.items()
+                if channel_id == channel.channel.id
+            },
+            timezone.localdate(),
+        )
+        rows.append(
+            ChannelSummary(
+                channel, year_to_date(achievements, field="cv") if actuals else None
+            )
+        )
+    return {
+        "channels": channels,
+        "channel_rows": rows,
+        # The chart's figures as a table: a month, each channel's leads, all.
+        "channel_months": [
+            (
+                label,
+                [channel.months[index].cv_count for channel in channels.channels],
+                month.leads,
+            )
+            for index, (label, month) in enumerate(
+                zip(labels, channels.months, strict=True)
+            )
+        ],
+        "channel_actuals": bool(actuals),
+        "channel_chart": stacked_chart(
+            labels,
+            [
+                (channel.channel.name, [cell.cv_count for cell in channel.months])
+                for channel in channels.channels
+            ],
         ),
     }
 

@@ -378,18 +378,14 @@ def worksheet_apply(request, pk):
             return redirect("funnel:goal-grid", year=year)
     preview = totals = channel_preview = None
     if year is not None and plan is not None:
-        current = selectors.goals_by_month(account=request.account, year=year)
+        # What the grid shows now: for a year planned per channel, the sums.
+        current = selectors.goal_month_figures(
+            account=request.account, year=year, plan=plan_state
+        )
         preview = [
             {
                 "month": month,
-                "current": month_figures(
-                    month,
-                    *(
-                        (current[month].cv_count, current[month].cv_rate)
-                        if month in current
-                        else (None, None)
-                    ),
-                ),
+                "current": current[month],
                 "new": month_figures(month, *values),
             }
             for month, values in enumerate(plan, start=1)

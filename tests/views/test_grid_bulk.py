@@ -388,9 +388,10 @@ def test_query_counts_of_the_page_and_recompute_are_unchanged(
     ("action", "extra", "limit"),
     [
         ("fill_all", {}, 5),
-        ("copy_previous", {}, 6),
-        # Last year's actuals, then its goals.
-        ("spread", {"spread_total": "12", "spread_by": "last_year"}, 7),
+        # Last year's plan (its input mode), then its goals.
+        ("copy_previous", {}, 7),
+        # Last year's actuals, then its plan and goals.
+        ("spread", {"spread_total": "12", "spread_by": "last_year"}, 8),
     ],
 )
 def test_bulk_action_query_counts(
