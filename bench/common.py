@@ -5,6 +5,7 @@ import datetime
 import os
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,10 @@ USERNAME = "b{:04d}-{}"
 WORKSHEETS_PER_ACCOUNT = 5
 CHANNELS_PER_WORKSHEET = 10
 YEARS = 10
+# The signed-in account also plans a year per channel (チャネル別): ten
+# channels, every month filled, in the year after YEAR (YEAR itself stays
+# planned as totals, so the grid's saves are allowed).
+CHANNELS = 10
 BENCH_ACCOUNT = 500
 BENCH_USER = USERNAME.format(BENCH_ACCOUNT, "marketer")
 # The save is measured as many accounts' marketers make it: each request is
@@ -57,6 +62,7 @@ SAVER_USERS = [USERNAME.format(n, "marketer") for n in SAVER_ACCOUNTS]
 # The year the grid is read, recomputed and saved; a draft, so saves are allowed.
 YEAR = datetime.date.today().year
 FIRST_YEAR = YEAR - YEARS + 1
+CHANNEL_YEAR = YEAR + 1
 
 
 def fiscal_start(number):
@@ -118,6 +124,45 @@ def worksheet_query():
     return data
 
 
+def channel_online(position):
+    """Every third channel is not Web (展示会, セミナー), as in the worksheets."""
+    return position % 3 != 1
+
+
+def channel_values(position, month):
+    """A plausible, deterministic (CV数 or リード数, CV率) of a channel's month;
+    no CV率 for a channel that is not Web."""
+    cv = 5 + (position * 7 + month * 3) % 40
+    if not channel_online(position):
+        return cv, None
+    return cv, Decimal(1 + (position + month) % 4) / 2
+
+
+def channel_query(ids):
+    """The channel page's live recompute as it sends it (hx-include of the
+    whole form): the channels' ids in order and which are Web, every month's
+    inputs and the values they were loaded with. ``ids`` are (id, position)
+    pairs; the recompute is a calculator, so any ids do."""
+    data = []
+    for channel_id, position in ids:
+        data.append(("channel", str(channel_id)))
+        if channel_online(position):
+            data.append(("web", str(channel_id)))
+    for channel_id, position in ids:
+        for month in range(1, 13):
+            cv, rate = channel_values(position, month)
+            fields = [(f"cv_{channel_id}_{month}", str(cv))]
+            if rate is not None:
+                fields.append((f"rate_{channel_id}_{month}", plain(rate)))
+            for name, value in fields:
+                data += [(name, value), (f"base_{name}", value)]
+    return data
+
+
+def plain(value):
+    return format(value.normalize(), "f")
+
+
 def save_body(n):
     """A full 12-month save whose 24 values all differ from the previous one's
     (``n`` is unique per request), so no save is a no-op. bench/save.lua builds
@@ -140,6 +185,13 @@ def endpoints(worksheet_pk):
     from urllib.parse import urlencode
 
     grid = f"/goals/{YEAR}/"
+    channels = f"/goals/{CHANNEL_YEAR}/channels/"
+    # The recompute's first channel: 20 CV at 1 % needs 2,000 visits.
+    channel_ids = [(position, position) for position in range(1, CHANNELS + 1)]
+    recompute = [
+        (name, "20" if name == "cv_2_1" else "1" if name == "rate_2_1" else value)
+        for name, value in channel_query(channel_ids)
+    ]
     return {
         "healthz": ("/healthz (reference)", "GET", "/healthz", "", False, 200, "ok"),
         "grid": ("grid page", "GET", grid, "", False, 200, 'id="grid-form"'),
@@ -179,6 +231,24 @@ def endpoints(worksheet_pk):
             200,
             'id="result-visits"',
         ),
+        "channels": (
+            f"channel plan page ({CHANNELS} channels)",
+            "GET",
+            channels,
+            "",
+            False,
+            200,
+            'data-figure="visits"',
+        ),
+        "channel_recompute": (
+            f"channel plan recompute (htmx, {CHANNELS} channels)",
+            "GET",
+            f"{channels}recompute/",
+            urlencode(recompute),
+            True,
+            200,
+            r'id="visits-2-1"[^>]*>\s*2,000\s*<',
+        ),
     }
 
 
@@ -197,6 +267,7 @@ def found(marker, body):
 KEYSTROKES = {
     "grid_recompute": ("cv_count_1", 20),
     "worksheet_recompute": ("total_revenue", 50_000_000),
+    "channel_recompute": ("cv_2_1", 20),
 }
 
 
@@ -236,6 +307,10 @@ QUERY_TARGETS = {
     "worksheet": 8,
     "worksheet_recompute": 1,
     "save": 12,
+    # Constant whatever the number of channels: session, user, membership,
+    # the year's plan, its channels and their targets, the send-back reason.
+    "channels": 8,
+    "channel_recompute": 1,
 }
 RSS_TARGET_MB = 90
 TRANSFER_TARGET_KB = 60

@@ -147,6 +147,10 @@ class ChannelPlanForm(LoadedBase, forms.Form):
             for month in MONTHS
         }
 
+    def filled_by_bulk(self):
+        """Whether a bulk tool filled the inputs since the page was loaded."""
+        return self.is_bound and self.data.get(BULK_MARK) == "1"
+
     def base_values(self):
         """{(channel id, month): (CV数, CV率)} as the page was loaded; None when
         it carries no base. A base this page did not write is never equal to
@@ -219,3 +223,46 @@ class ChannelPlanForm(LoadedBase, forms.Form):
             MonthTotal(month_label(sums.month), calendar_years[sums.month], sums)
             for sums in plan.months
         ]
+
+
+# A hidden input the page carries after a bulk tool filled it, so that its
+# 保存 records the values as 一括入力 (the tools only preview, 保存 writes).
+BULK_MARK = "bulk"
+
+
+def preview_data(data, updates, *, blanks):
+    """The submitted ``data`` with some cells replaced by ``updates``
+    ({(channel id, month): (CV数, CV率)}), written as the form shows stored
+    values. A None empties its cell when ``blanks``, else leaves the typed
+    text. The base_* values pass through: 保存 still checks for conflicts."""
+    data = data.copy()
+    data[BULK_MARK] = "1"
+    for (channel_id, month), (cv_count, cv_rate) in updates.items():
+        if cv_count is not None or blanks:
+            data[cv_name(channel_id, month)] = count_text(cv_count)
+        if rate_name(channel_id, month) in data and (cv_rate is not None or blanks):
+            data[rate_name(channel_id, month)] = rate_text(cv_rate)
+    return data
+
+
+class ChannelTool(NamedTuple):
+    """A channel's 一括入力 as typed: the month 全月に適用 copies, and the year's
+    total and CV率 配分 spreads evenly."""
+
+    fill_from: str
+    spread_total: str
+    spread_rate: str
+
+
+def channel_tools(data, channels, months):
+    """{channel id: ChannelTool} with what was typed (``data``) or the first
+    month of the year."""
+    first = str(months[0][1])
+    return {
+        channel.id: ChannelTool(
+            fill_from=(data or {}).get(f"fill_from_{channel.id}", first),
+            spread_total=(data or {}).get(f"spread_total_{channel.id}", ""),
+            spread_rate=(data or {}).get(f"spread_rate_{channel.id}", ""),
+        )
+        for channel in channels
+    }

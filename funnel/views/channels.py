@@ -16,18 +16,22 @@ from django.views.decorators.vary import vary_on_headers
 
 from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
+from funnel.domain import numbers
 from funnel.domain.channels import PlanChannel
 from funnel.domain.grid import (
     fiscal_months,
     month_figures,
     opens_calendar_year,
+    spread_year,
     year_totals,
 )
 from funnel.formatting import month_label, year_label
 from funnel.forms.channel_plan import (
     ChannelPlanForm,
     calculator_channels,
+    channel_tools,
     posted_channel_ids,
+    preview_data,
 )
 from funnel.forms.fields import sent_in_full
 from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
@@ -41,6 +45,9 @@ logger = logging.getLogger(__name__)
 # 保存, 上書き保存, チャネル別に切り替えて保存 (after either), the no-JavaScript 再計算.
 SAVES = ("save", "overwrite", "switch", "switch_overwrite")
 ACTIONS = (*SAVES, "recompute")
+# The 一括入力 tools: previews, nothing saved. 全月に適用 and 配分 name their
+# channel (``fill_all:<id>``); 前年をコピー is every channel's.
+BULK_ACTIONS = ("fill_all", "spread", "copy_previous")
 
 
 def _nav(request, year):
@@ -62,10 +69,17 @@ def _plan_channels(channels):
 
 def _context(request, year, form, year_plan, **extra):
     plan = form.plan()
+    tables = form.tables(plan)
+    tools = channel_tools(
+        form.data if form.is_bound else None, form.channels, form.months
+    )
     return {
         **_nav(request, year),
         "form": form,
-        "tables": form.tables(plan),
+        "sections": [(table, tools[table.channel.id]) for table in tables],
+        "month_choices": [(month, month_label(month)) for _y, month in form.months],
+        "bulk": "",
+        "tables": tables,
         "month_totals": form.month_totals(plan),
         "totals": year_totals([m.as_grid_month() for m in plan.months]),
         "leads_total": plan.offline_leads,
@@ -96,9 +110,10 @@ def _post(request, year):
     """保存 (refused if someone saved since the page was loaded), 上書き保存,
     チャネル別に切り替えて保存 (a year holding totals), or the no-JavaScript
     再計算. Only the channels the page was loaded with are read and written."""
-    action = request.POST.get("action")
+    action = request.POST.get("action") or ""
     ids = posted_channel_ids(request.POST)
-    if action not in ACTIONS or not ids:
+    tool, _sep, tool_channel = action.partition(":")
+    if (action not in ACTIONS and tool not in BULK_ACTIONS) or not ids:
         return _refuse(request, year, ids or [], notices.INCOMPLETE_FORM, status=400)
     by_id = {
         c.pk: c for c in selectors.channel_list(account=request.account, archived=True)
@@ -107,6 +122,8 @@ def _post(request, year):
         # Another account's channel (or none): as any other account's object.
         raise Http404
     channels = _plan_channels(by_id[channel_id] for channel_id in ids)
+    if tool in BULK_ACTIONS:
+        return _bulk(request, year, channels, tool, tool_channel)
     form = ChannelPlanForm(
         request.POST, channels=channels, months=_months(request, year)
     )
@@ -125,7 +142,13 @@ def _post(request, year):
                 values=form.cell_values(),
                 user=request.user,
                 expected=form.base_values() if checked else None,
-                source=(ChangeSource.INPUT if checked else ChangeSource.OVERWRITE),
+                source=(
+                    ChangeSource.OVERWRITE
+                    if not checked
+                    else ChangeSource.BULK
+                    if form.filled_by_bulk()
+                    else ChangeSource.INPUT
+                ),
                 switch=action.startswith("switch"),
             )
         except services.SaveConflict as refused:
@@ -174,12 +197,16 @@ def _post(request, year):
     return _render_posted(request, year, channels, status=status, **extra)
 
 
-def _render_posted(request, year, channels, *, status, **extra):
-    """The page again with what was typed (and the base it was typed on); the
-    stored values, read only now, mark which cells differ from them."""
+def _render_posted(request, year, channels, *, status, data=None, **extra):
+    """The page again with what was typed (and the base it was typed on), or
+    with ``data`` a bulk tool filled in; the stored values, read only now,
+    mark which cells differ from them."""
     values = selectors.channel_goal_values(account=request.account, year=year)
     form = ChannelPlanForm(
-        request.POST, channels=channels, months=_months(request, year), values=values
+        request.POST if data is None else data,
+        channels=channels,
+        months=_months(request, year),
+        values=values,
     )
     year_plan = selectors.plan_for(account=request.account, year=year)
     context = _context(request, year, form, year_plan, **extra)
@@ -187,6 +214,129 @@ def _render_posted(request, year, channels, *, status, **extra):
     # locked meanwhile: the user must not lose what they typed.
     context["can_edit"] = True
     return page_or_fragment(request, TEMPLATE, "plan-form", context, status=status)
+
+
+def _bulk(request, year, channels, tool, channel_id):
+    """全月に適用, 年間の配分 (evenly) of one channel, or 前年をコピー of every
+    channel: the page again with new values in its inputs, as unsaved
+    changes the user reviews and then saves. The base_* values pass through,
+    so 保存 still detects a save made by someone else meanwhile."""
+    year_plan = selectors.plan_for(account=request.account, year=year)
+    if year_plan.is_locked:
+        messages.error(request, services.locked_message(year_plan))
+        return _render_posted(request, year, channels, status=409)
+    months = _months(request, year)
+    if tool == "copy_previous":
+        updates = _copy_previous(request, year, channels, months)
+    else:
+        channel = next((c for c in channels if str(c.id) == channel_id), None)
+        if channel is None:
+            messages.error(request, notices.INCOMPLETE_FORM)
+            return _render_posted(request, year, channels, status=400)
+        if tool == "fill_all":
+            form = ChannelPlanForm(request.POST, channels=channels, months=months)
+            updates = _fill_all(request, form, channel, months)
+        else:
+            updates = _spread(request, channel, months)
+    if updates is None:
+        return _render_posted(request, year, channels, status=200)
+    data = preview_data(request.POST, updates, blanks=tool == "copy_previous")
+    return _render_posted(request, year, channels, status=200, data=data, bulk=tool)
+
+
+def _copy_previous(request, year, channels, months):
+    last_year = selectors.channel_goal_values(account=request.account, year=year - 1)
+    label = {"label": year_label(request.account, year - 1)}
+    ids = {channel.id for channel in channels}
+    if not any(channel_id in ids for channel_id, _month in last_year):
+        messages.warning(
+            request, _("前年（%(label)s）のチャネル別の目標がありません。") % label
+        )
+        return None
+    messages.info(
+        request,
+        _(
+            "前年（%(label)s）のチャネル別の目標を読み込みました。保存するまで反映されません。"
+        )
+        % label,
+    )
+    return {
+        (channel.id, month): last_year.get((channel.id, month), (None, None))
+        for channel in channels
+        for _cal_year, month in months
+    }
+
+
+def _fill_all(request, form, channel, months):
+    text = request.POST.get(f"fill_from_{channel.id}", "")
+    source = next((m for _y, m in months if str(m) == text), None)
+    if source is None:
+        messages.error(request, _("コピー元の月を選んでください。"))
+        return None
+    names = {"channel": channel.name, "month": source}
+    values = form.cell_values()
+    if form.has_error(f"cv_{channel.id}_{source}") or form.has_error(
+        f"rate_{channel.id}_{source}"
+    ):
+        messages.error(
+            request,
+            _(
+                "%(channel)s の%(month)d月の値に誤りがあります。直してから全月に適用してください。"
+            )
+            % names,
+        )
+        return None
+    if values[channel.id, source] == (None, None):
+        messages.error(
+            request,
+            _("%(channel)s の%(month)d月に値を入力してから全月に適用してください。")
+            % names,
+        )
+        return None
+    messages.info(
+        request,
+        _(
+            "%(channel)s の%(month)d月の値を全月に適用しました。保存するまで反映されません。"
+        )
+        % names,
+    )
+    return {(channel.id, month): values[channel.id, source] for _y, month in months}
+
+
+def _spread(request, channel, months):
+    """The year's figure typed for ``channel`` spread evenly over its months
+    (largest remainder: the months add up exactly), with its CV率, if typed,
+    in every month."""
+    try:
+        total = numbers.parse_count(request.POST.get(f"spread_total_{channel.id}", ""))
+        rate = (
+            numbers.parse_rate(request.POST.get(f"spread_rate_{channel.id}", ""))
+            if channel.online
+            else None
+        )
+    except numbers.ParseError:
+        total = None
+    if total is None:
+        messages.error(
+            request,
+            _(
+                "%(channel)s の年間の数値を0以上の整数で入力してください（CV率は空欄か、0より大きく100以下）。"
+            )
+            % {"channel": channel.name},
+        )
+        return None
+    spread = spread_year(total, rate, [1] * len(months))
+    messages.info(
+        request,
+        _(
+            "%(channel)s の年間 %(total)s を各月に均等に配分しました。保存するまで反映されません。"
+        )
+        % {"channel": channel.name, "total": f"{total:,}"},
+    )
+    return {
+        (channel.id, month): values
+        for (_y, month), values in zip(months, spread, strict=True)
+    }
 
 
 def _refuse(request, year, ids, message, *, status):

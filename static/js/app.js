@@ -462,7 +462,9 @@
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "grid-form") return;
     var action = event.submitter ? event.submitter.value : "save";
-    pendingValues = BULK_ACTIONS.indexOf(action) >= 0 ? snapshot(event.target) : null;
+    // The channel plan's tools name their channel: "fill_all:12".
+    pendingValues = BULK_ACTIONS.indexOf(action.split(":")[0]) >= 0 ?
+      snapshot(event.target) : null;
   }, true);
 
   // While the form is being posted, no recompute: its answer, computed from

@@ -78,3 +78,44 @@ def test_a_marketer_plans_three_channels_and_the_grid_follows(
 
 def _id(account, name):
     return account.channels.get(name=name).pk
+
+
+def test_paste_keys_and_undo_work_in_a_channel_table(
+    browser, live_server, account, marketer
+):
+    """The grid's spreadsheet behaviour (static/js/app.js) on a channel's
+    table: a two-column block from Excel fills CV数 and CV率 down the months,
+    Enter moves down, and 全月に適用 can be undone before saving."""
+    services.channel_defaults_create(account=account)
+    context = browser.new_context(
+        base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, "marketer")
+    page.goto(PLAN)
+    first = page.get_by_label("広告 4月 CV数", exact=True)
+    page.evaluate("text => navigator.clipboard.writeText(text)", "7\t3\r\n10\t2\r\n")
+    first.focus()
+    page.keyboard.press("Control+V")
+    expect(page.get_by_label("広告 5月 CV数", exact=True)).to_have_value("10")
+    expect(page.get_by_label("広告 5月 CV率", exact=True)).to_have_value("2")
+    expect(visits(page, "広告", 4)).to_have_text("234")
+    expect(visits(page, "広告", 5)).to_have_text("500")
+    first.press("Enter")
+    expect(page.get_by_label("広告 5月 CV数", exact=True)).to_be_focused()
+
+    page.get_by_text("広告の一括入力").click()
+    page.get_by_label("コピー元の月").first.select_option("4")
+    page.get_by_role("button", name="全月に適用").first.click()
+    expect(page.get_by_label("広告 3月 CV数", exact=True)).to_have_value("7")
+    # The tools open, after a bulk action, on a phone.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_accessible(page)
+    page.get_by_role("button", name="元に戻す").click()
+    expect(page.get_by_label("広告 3月 CV数", exact=True)).to_have_value("")
+    expect(page.get_by_label("広告 5月 CV数", exact=True)).to_have_value("10")
+    assert not ChannelGoal.objects.exists()
+    context.close()

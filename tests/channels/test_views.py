@@ -12,6 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from funnel import selectors, services
 from funnel.models import (
+    ChangeRecord,
+    ChangeSource,
     Channel,
     ChannelGoal,
     GoalYearPlan,
@@ -313,3 +315,77 @@ def test_queries_do_not_grow_with_channels_or_years(
     assert _queries(marketer_client, "/goals/2026/") <= _queries(
         marketer_client, "/goals/2025/"
     )
+
+
+def _value(html, name):
+    found = re.search(rf'name="{name}" id="[^"]*" value="([^"]*)"', html)
+    return found and found.group(1)
+
+
+def test_bulk_tools_fill_a_channel_and_save_nothing(marketer_client, account, channels):
+    data = page_data(marketer_client)
+    ads, expo = channels["広告"].pk, channels["展示会"].pk
+    data |= {f"cv_{ads}_5": "7", f"rate_{ads}_5": "3", f"fill_from_{ads}": "5"}
+    response = marketer_client.post(URL, data | {"action": f"fill_all:{ads}"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert all(_value(html, f"cv_{ads}_{m}") == "7" for m in range(1, 13))
+    assert all(_value(html, f"rate_{ads}_{m}") == "3" for m in range(1, 13))
+    assert _value(html, f"cv_{expo}_5") == ""  # another channel untouched
+    assert 'id="bulk-mark"' in html
+    assert not ChannelGoal.objects.exists()
+
+    data |= {f"spread_total_{expo}": "100"}
+    response = marketer_client.post(URL, data | {"action": f"spread:{expo}"})
+    html = response.content.decode()
+    spread = [int(_value(html, f"cv_{expo}_{m}")) for m in range(1, 13)]
+    assert sum(spread) == 100 and max(spread) - min(spread) <= 1
+    assert not ChannelGoal.objects.exists()
+
+    bad = marketer_client.post(
+        URL, data | {f"spread_total_{ads}": "-3", "action": f"spread:{ads}"}
+    )
+    assert "の年間の数値を0以上の整数で入力してください" in bad.content.decode()
+    assert not ChannelGoal.objects.exists()
+
+
+def test_copy_previous_reads_last_years_channels(
+    marketer_client, marketer, account, channels
+):
+    ads = channels["広告"].pk
+    empty = marketer_client.post(
+        URL, page_data(marketer_client) | {"action": "copy_previous"}
+    )
+    assert "チャネル別の目標がありません" in empty.content.decode()
+    services.channel_year_save(
+        account=account, year=2025, values={(ads, 4): (9, Decimal(2))}, user=marketer
+    )
+    response = marketer_client.post(
+        URL, page_data(marketer_client) | {"action": "copy_previous"}
+    )
+    html = response.content.decode()
+    assert _value(html, f"cv_{ads}_4") == "9"
+    assert _value(html, f"rate_{ads}_4") == "2"
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+    # Saved from there: recorded as 一括入力.
+    data = page_data(marketer_client) | {
+        f"cv_{ads}_4": "9",
+        f"rate_{ads}_4": "2",
+        "bulk": "1",
+    }
+    assert marketer_client.post(URL, data).status_code == 302
+    assert set(
+        ChangeRecord.objects.filter(year=2026, subject="広告").values_list(
+            "source", flat=True
+        )
+    ) == {ChangeSource.BULK}
+
+
+def test_the_plain_recompute_saves_nothing(marketer_client, channels):
+    data = page_data(marketer_client)
+    ads = channels["広告"].pk
+    data |= {f"cv_{ads}_4": "7", f"rate_{ads}_4": "3", "action": "recompute"}
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 200
+    assert re.search(rf'id="visits-{ads}-4"[^>]*>234<', response.content.decode())
+    assert not ChannelGoal.objects.exists()
