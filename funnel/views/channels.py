@@ -156,8 +156,8 @@ def _post(request, year):
             extra["conflict"], status = refused, 409
         except services.ChannelModeNeeded as needed:
             messages.warning(request, needed.message)
+            # A question, not an error: the page asks before switching.
             extra["mode_switch"] = _mode_switch(request, year, form, action)
-            status = 409
         except services.YearLocked as locked:
             messages.error(request, locked.message)
             status = 409

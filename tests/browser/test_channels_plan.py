@@ -3,11 +3,13 @@ channels and 展示会 for a month, watches the visits computed as they type,
 saves, and finds the sums on the 目標設定 grid; on a desktop and a phone,
 with axe and no sideways scroll."""
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
 from funnel import services
-from funnel.models import ChannelGoal, GoalYearPlan
+from funnel.models import ChannelGoal, GoalYearPlan, MonthlyGoal
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,3 +121,30 @@ def test_paste_keys_and_undo_work_in_a_channel_table(
     expect(page.get_by_label("広告 5月 CV数", exact=True)).to_have_value("10")
     assert not ChannelGoal.objects.exists()
     context.close()
+
+
+def test_a_year_with_totals_switches_after_the_confirmation(page, account, marketer):
+    MonthlyGoal.objects.create(
+        account=account, year=YEAR, month=4, cv_count=50, cv_rate=Decimal(1)
+    )
+    services.channel_defaults_create(account=account)
+    sign_in(page, "marketer")
+    page.goto(PLAN)
+    page.get_by_label("広告 4月 CV数", exact=True).fill("7")
+    page.get_by_label("広告 4月 CV率", exact=True).fill("3")
+    expect(visits(page, "広告", 4)).to_have_text("234")
+    page.get_by_role("button", name="保存", exact=True).click()
+    confirm = page.locator("#mode-switch")
+    expect(confirm).to_contain_text("50 / 1 % / 5,000")
+    expect(confirm).to_contain_text("7 / 2.99 % / 234")
+    assert not ChannelGoal.objects.exists()
+    assert_accessible(page)
+    page.get_by_role("button", name="チャネル別に切り替えて保存").click()
+    expect(page.get_by_text("チャネル別の計画を保存しました。")).to_be_visible()
+    assert GoalYearPlan.objects.get(account=account, year=YEAR).channel_mode
+    page.goto(f"/goals/{YEAR}/")
+    expect(page.locator("#visits-4")).to_have_text("234")
+    page.get_by_role("link", name="合計で入力に戻す").click()
+    page.get_by_role("button", name="合計で入力に戻す").click()
+    expect(page.get_by_label("4月 CV数", exact=True)).to_have_value("7")
+    assert not GoalYearPlan.objects.get(account=account, year=YEAR).channel_mode
