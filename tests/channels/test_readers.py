@@ -160,6 +160,8 @@ def test_overview_of_a_channel_year_stacks_leads_by_channel(marketer_client, pla
     expo = re.findall(r'<td class="num">([^<]*)</td>', rows[3])
     assert expo == ["30", "—"]
     assert "累計実績" not in table.group(0)
+    assert 'href="/goals/2026/channels/"' in section
+    assert 'href="/goals/2026/actuals/channels/"' in section
     assert cell(html, "overview-channel-leads") == "54"
     assert cell(html, "overview-channel-visits") == "968"
 
