@@ -522,9 +522,14 @@ def worksheet_save(*, account, worksheet=None, fields, channels, user, expected=
         }
         for channel in channels
     ]
+    links = _worksheet_channel_links(account, channels)
     WorksheetChannel.objects.bulk_create(
-        WorksheetChannel(worksheet=worksheet, position=position, **channel)
-        for position, channel in enumerate(new_channels, start=1)
+        WorksheetChannel(
+            worksheet=worksheet, position=position, channel=link, **channel
+        )
+        for position, (channel, link) in enumerate(
+            zip(new_channels, links, strict=True), start=1
+        )
     )
     labels = {
         name: str(Worksheet._meta.get_field(name).verbose_name)
@@ -557,6 +562,27 @@ def worksheet_save(*, account, worksheet=None, fields, channels, user, expected=
     return worksheet
 
 
+def _worksheet_channel_links(account, channels):
+    """The account's channel each row plans: the one it picked, else (a row
+    typed before the channel list, or in an account without one) the
+    account's channel of its name, compared as names are; None for a name
+    that is none of them. One query, only when a row has no pick."""
+    picked = [channel.get("channel") for channel in channels]
+    for link in picked:
+        if link is not None and link.account_id != account.pk:
+            raise ServiceError(notices.INCOMPLETE_FORM)
+    if all(link is not None for link in picked):
+        return picked
+    by_name = {
+        channel_name_key(channel.name): channel
+        for channel in Channel.objects.filter(account=account)
+    }
+    return [
+        link or by_name.get(channel_name_key(row["name"]))
+        for row, link in zip(channels, picked, strict=True)
+    ]
+
+
 @transaction.atomic
 def worksheet_duplicate(*, worksheet, name, user):
     """A copy to try another scenario; the original stays as it was."""
@@ -572,6 +598,7 @@ def worksheet_duplicate(*, worksheet, name, user):
             position=channel.position,
             name=channel.name,
             online=channel.online,
+            channel_id=channel.channel_id,
             meetings=channel.meetings,
             meeting_rate=channel.meeting_rate,
         )

@@ -1,6 +1,8 @@
 """The revenue worksheet's forms: its inputs, its channel rows as a formset,
 the editor that binds both, and the year a worksheet is applied to."""
 
+import dataclasses
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -93,8 +95,14 @@ class WorksheetForm(forms.Form):
 
 class ChannelForm(forms.Form):
     """One channel row. A row with nothing typed (the online box alone does not
-    count) is an empty row: skipped, not refused."""
+    count) is an empty row: skipped, not refused.
 
+    ``channel`` is the account's channel the row plans (its id; empty: a row
+    not linked to the list, typed before channels were the account's, whose
+    name and online box are its own). A linked row's name and online flag
+    are the channel's (WorksheetEditor copies them)."""
+
+    channel = forms.CharField(label=_("チャネル"), required=False, widget=forms.Select)
     name = forms.CharField(
         label=_("チャネル名"),
         max_length=50,
@@ -107,10 +115,30 @@ class ChannelForm(forms.Form):
     meetings = CountField(label=_("商談数"))
     meeting_rate = RateField(label=_("商談化率"))
 
+    def __init__(self, *args, account_channels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # {id text: Channel} of the account, or None where no account is
+        # read (the live recompute): then any id is taken as sent.
+        self.account_channels = account_channels
+
+    def clean_channel(self):
+        text = self.cleaned_data["channel"].strip()
+        if not text:
+            return None
+        if self.account_channels is None:
+            return text
+        channel = self.account_channels.get(text)
+        if channel is None:
+            raise forms.ValidationError(
+                _("このチャネルはチャネル一覧にありません。選び直してください。"),
+                code="unknown_channel",
+            )
+        return channel
+
     def has_changed(self):
         return any(
             (self.data.get(self.add_prefix(name)) or "").strip()
-            for name in ("name", "meetings", "meeting_rate")
+            for name in ("channel", "name", "meetings", "meeting_rate")
         )
 
 
@@ -123,8 +151,8 @@ ChannelFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=MAX_CHANNELS,
 )
-# A channel row's inputs, in ChannelForm's order: name, online, meetings,
-# meeting_rate.
+# A channel row's inputs, in ChannelForm's order: channel, name, online,
+# meetings, meeting_rate.
 CHANNEL_FIELDS = tuple(ChannelForm.base_fields)
 
 
@@ -177,7 +205,13 @@ def channel_rows_edit(rows, action):
     if verb == "add":
         if len(rows) < MAX_CHANNELS:
             rows.append(
-                {"name": "", "online": "on", "meetings": "", "meeting_rate": ""}
+                {
+                    "channel": "",
+                    "name": "",
+                    "online": "on",
+                    "meetings": "",
+                    "meeting_rate": "",
+                }
             )
         return rows
     if not index_text.isdigit() or int(index_text) >= len(rows):
@@ -220,9 +254,24 @@ class WorksheetEditor:
     when the data lacks any of it."""
 
     def __init__(
-        self, data=None, *, worksheet=None, today=None, disabled=False, base=None
+        self,
+        data=None,
+        *,
+        worksheet=None,
+        today=None,
+        disabled=False,
+        base=None,
+        account_channels=None,
     ):
         self.worksheet = worksheet
+        # The account's channels (archived ones too: a row may still name
+        # one), or None where no account is read (the live recompute).
+        self.account_channels = (
+            None
+            if account_channels is None
+            else {str(channel.pk): channel for channel in account_channels}
+        )
+        form_kwargs = {"account_channels": self.account_channels}
         if data is not None:
             self.data = data
             self.row_count = channel_count(data)
@@ -230,9 +279,12 @@ class WorksheetEditor:
             self.action = data.get("action", "")
             if self.action not in (SAVE, OVERWRITE):
                 rows = channel_rows_edit(rows, self.action)
+            rows = [self.linked_row(row) for row in rows]
             self.form = WorksheetForm(data)
             self.channels = ChannelFormSet(
-                channel_formset_data(rows), prefix=CHANNEL_PREFIX
+                channel_formset_data(rows),
+                prefix=CHANNEL_PREFIX,
+                form_kwargs=form_kwargs,
             )
             base_names = [f"base_{name}" for name in BASE_NAMES]
             self.base = (
@@ -245,7 +297,9 @@ class WorksheetEditor:
             self.action = ""
             self.form = WorksheetForm(initial=self.initial_values(worksheet, today))
             self.channels = ChannelFormSet(
-                initial=self.channel_initial(worksheet), prefix=CHANNEL_PREFIX
+                initial=self.channel_initial(worksheet, account_channels),
+                prefix=CHANNEL_PREFIX,
+                form_kwargs=form_kwargs,
             )
         if disabled:
             for form in (self.form, *self.channels.forms):
@@ -269,15 +323,40 @@ class WorksheetEditor:
             "cv_rate": rate_text(worksheet.cv_rate),
         }
 
+    def linked_row(self, row):
+        """A row linked to one of the account's channels takes its name and
+        online flag (what was typed in them is the channel's anyway)."""
+        channel = (self.account_channels or {}).get(row.get("channel", "").strip())
+        if channel is None:
+            return row
+        return {**row, "name": channel.name, "online": "on" if channel.online else ""}
+
+    def channel_options(self, row_form):
+        """The channels a row may pick: the account's not archived, and the
+        row's own even if archived since."""
+        chosen = str(row_form["channel"].value() or "")
+        return [
+            channel
+            for key, channel in (self.account_channels or {}).items()
+            if not channel.archived or key == chosen
+        ]
+
     @staticmethod
-    def channel_initial(worksheet):
+    def channel_initial(worksheet, account_channels=None):
         if worksheet is None:
+            offered = [c for c in account_channels or () if not c.archived]
+            if offered:
+                return [
+                    {"channel": str(c.pk), "name": c.name, "online": c.online}
+                    for c in offered
+                ]
             return [
-                {"name": channel.name, "online": channel.online}
+                {"channel": "", "name": channel.name, "online": channel.online}
                 for channel in worksheet_domain.DEFAULT_CHANNELS
             ]
         return [
             {
+                "channel": str(channel.channel_id or ""),
                 "name": channel.name,
                 "online": channel.online,
                 "meetings": count_text(channel.meetings),
@@ -341,7 +420,22 @@ class WorksheetEditor:
 
     def domain_input(self):
         if not self.is_bound:
-            return worksheet_input_of(self.worksheet)
+            stored = worksheet_input_of(self.worksheet)
+            if self.worksheet is not None:
+                return stored
+            # A new sheet's rows: the account's channels, or the defaults.
+            return dataclasses.replace(
+                stored,
+                channels=tuple(
+                    worksheet_domain.ChannelPlan(
+                        name=row["name"],
+                        online=bool(row["online"]),
+                        meetings=None,
+                        meeting_rate=None,
+                    )
+                    for row in self.channels.initial
+                ),
+            )
         self.is_valid()
         # A refused input is missing, and only for the steps that need it
         # (compute leaves those None); every other step still computes.

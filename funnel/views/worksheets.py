@@ -59,13 +59,18 @@ class ChannelRow:
     """A row of ⑤: its channel form, the channel it describes, its leads and
     whether its rate is outside the reference range."""
 
-    __slots__ = ("form", "leads", "number", "plan", "warning")
+    __slots__ = ("form", "leads", "linked", "number", "options", "plan", "warning")
 
-    def __init__(self, *, number, form, plan, leads):
+    def __init__(self, *, number, form, plan, leads, editor):
         self.number = number
         self.form = form
         self.plan = plan
         self.leads = leads
+        # The account's channels it may pick, and whether it has picked one
+        # (then its name and Web flag are the channel's, not inputs).
+        self.options = editor.channel_options(form)
+        chosen = str(form["channel"].value() or "")
+        self.linked = any(str(channel.pk) == chosen for channel in self.options)
         self.warning = worksheet_domain.outside_reference(
             "meeting_rate", plan.meeting_rate
         )
@@ -82,7 +87,9 @@ def _sheet(editor):
         "plan": plan,
         "result": result,
         "channel_rows": [
-            ChannelRow(number=number, form=form, plan=channel, leads=leads)
+            ChannelRow(
+                number=number, form=form, plan=channel, leads=leads, editor=editor
+            )
             for number, (form, channel, leads) in enumerate(
                 zip(
                     editor.channels.forms,
@@ -126,7 +133,14 @@ def _stored_editor(request, worksheet=None, *, disabled=False):
         today=timezone.localdate(),
         disabled=disabled,
         base=worksheet and services.worksheet_snapshot(worksheet),
+        account_channels=_account_channels(request),
     )
+
+
+def _account_channels(request):
+    """The account's channels a row may pick (archived ones too: a stored row
+    may name one)."""
+    return selectors.channel_list(account=request.account, archived=True)
 
 
 @require_GET
@@ -164,7 +178,12 @@ def worksheet_detail(request, pk):
     except Worksheet.DoesNotExist:
         if request.method == "POST" and request.membership.can_edit:
             return _worksheet_gone(
-                request, WorksheetEditor(request.POST), NOT_FOUND, status=404
+                request,
+                WorksheetEditor(
+                    request.POST, account_channels=_account_channels(request)
+                ),
+                NOT_FOUND,
+                status=404,
             )
         raise Http404 from None
     if request.method == "POST":
@@ -183,7 +202,11 @@ def _worksheet_post(request, worksheet):
     """保存 (refused if someone saved since the page was loaded), 上書き保存 (the
     user chose to replace their changes), the no-JavaScript 再計算, or an edit
     of the channel rows (add, remove, move) without saving."""
-    editor = WorksheetEditor(request.POST, worksheet=worksheet)
+    editor = WorksheetEditor(
+        request.POST,
+        worksheet=worksheet,
+        account_channels=_account_channels(request),
+    )
     if not editor.is_complete():
         # Nothing is read from it: shown again as it came, with no base, so
         # that only a page loaded again saves.

@@ -503,4 +503,35 @@
     pendingValues = null;
     showUndo();
   }
+
+  // A worksheet row's チャネル: picking one posts the sheet (hx-post on the
+  // select), which comes back with the channel's name and Web flag. Its
+  // input event must not also start the live recompute, which would read
+  // the row's former name and flag.
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("select[data-pick-channel]")) {
+      event.stopPropagation();
+    }
+  }, true);
+  // Nor may a recompute typed just before (its answer, from the former row,
+  // would land on the new sheet): the pick aborts it, and none starts
+  // until the sheet is back.
+  var pickingChannel = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.matches && elt.matches("select[data-pick-channel]")) {
+      pickingChannel = true;
+      var live = elt.closest("[hx-get]");
+      if (live && window.htmx) window.htmx.trigger(live, "htmx:abort");
+    } else if (pickingChannel && elt.matches && elt.matches("#worksheet-form [hx-get]")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.elt && config.elt.matches &&
+        config.elt.matches("select[data-pick-channel]")) {
+      pickingChannel = false;
+    }
+  });
 })();

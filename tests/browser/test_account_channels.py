@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel import services
-from funnel.models import Account, Channel, Role
+from funnel.models import Account, Channel, Role, WorksheetChannel
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.conftest import make_member
 
@@ -74,4 +74,35 @@ def test_a_duplicate_name_is_shown_beside_the_field(page):
     )
     expect(name).to_have_value("ＳＥＯ広告")
     assert Channel.objects.filter(account=account).count() == 4
+    assert_accessible(page)
+
+
+def test_a_worksheet_row_picks_a_channel(page):
+    account = Account.objects.create(name="デモ株式会社")
+    services.channel_defaults_create(account=account)
+    make_member("marketer", account, Role.MARKETER)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "marketer")
+    page.goto("/worksheets/new/")
+    pick = page.get_by_role("combobox", name="1行目のチャネル")
+    expect(pick).to_have_value(
+        str(Channel.objects.get(account=account, name="広告").pk)
+    )
+    row = page.locator("#channel-row-1")
+    row.get_by_role("textbox", name="商談数").fill("5")
+    row.get_by_role("textbox", name="商談化率").fill("50")
+    exhibition = Channel.objects.get(account=account, name="展示会")
+    pick.select_option(str(exhibition.pk))
+    # The sheet comes back with the channel's Web flag: not online.
+    expect(row.get_by_role("checkbox", name="オンライン")).not_to_be_checked()
+    expect(row.get_by_role("checkbox", name="オンライン")).to_be_disabled()
+    expect(row.get_by_role("textbox", name="商談数")).to_have_value("5")
+    expect(page.locator("#channel-1-leads")).to_have_text("10")
+    expect(page.get_by_role("link", name="チャネルを追加・編集")).to_be_visible()
+    page.get_by_role("textbox", name="ワークシート名", exact=True).fill("展示会計画")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("保存しました")
+    first = WorksheetChannel.objects.get(worksheet__name="展示会計画", position=1)
+    assert (first.name, first.online, first.channel) == ("展示会", False, exhibition)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
     assert_accessible(page)

@@ -66,6 +66,7 @@ def worksheet_data(channels=None, action="save", loaded=None, **fields):
     data["channels-INITIAL_FORMS"] = "0"
     for index, channel in enumerate(channels):
         prefix = f"channels-{index}-"
+        data[prefix + "channel"] = str(channel.get("channel", ""))
         data[prefix + "name"] = channel["name"]
         if channel.get("online"):
             data[prefix + "online"] = "on"
