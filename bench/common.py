@@ -116,6 +116,7 @@ def worksheet_query():
     data["channels-INITIAL_FORMS"] = "0"
     for index in range(CHANNELS_PER_WORKSHEET):
         prefix = f"channels-{index}-"
+        data[prefix + "channel"] = ""
         data[prefix + "name"] = f"チャネル{index + 1}"
         if index % 3:
             data[prefix + "online"] = "on"

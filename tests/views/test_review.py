@@ -236,6 +236,7 @@ def test_worksheet_changes_are_recorded(marketer_client, account):
         "cv_rate": "1",
         "channels-TOTAL_FORMS": "1",
         "channels-INITIAL_FORMS": "0",
+        "channels-0-channel": "",
         "channels-0-name": "広告",
         "channels-0-online": "on",
         "channels-0-meetings": "10",
