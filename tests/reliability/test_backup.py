@@ -28,7 +28,15 @@ from django.core.management import call_command
 from django.db import connection
 
 from funnel import services
-from funnel.models import Account, ChangeSource, Membership, PlanAction, Role
+from funnel.models import (
+    Account,
+    ChangeSource,
+    Channel,
+    GA4ChannelMapping,
+    Membership,
+    PlanAction,
+    Role,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Everything the app keeps (its own tables and the users, groups and their
@@ -169,6 +177,18 @@ def seed():
         source=ChangeSource.CSV,
     )
     services.worksheet_duplicate(worksheet=sheet, name="別案", user=marketer)
+    # A year planned per channel, a channel's actuals and a GA4 answer.
+    ad = Channel.objects.get(account=demo, name="広告")
+    services.channel_year_save(
+        account=demo,
+        year=2032,
+        values={(ad.pk, 4): (12, Decimal("2.5"))},
+        user=marketer,
+    )
+    services.channel_actual_year_save(
+        account=demo, year=2030, values={(ad.pk, 1): (9, 700)}, user=marketer
+    )
+    GA4ChannelMapping.objects.create(account=demo, group="Paid Search", channel=ad)
     services.member_add(
         account=demo,
         username="新人",
