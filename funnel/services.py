@@ -1552,10 +1552,11 @@ def channel_list_save(
         )
     # Two channels that swap names would meet the unique (account, name)
     # between their updates: a renamed row passes through a name of its own
-    # first (NUL never reaches a name through the form).
+    # first. It starts with a space, which the form strips from every name it
+    # takes (NUL would be surer, but PostgreSQL refuses it in text).
     renamed = [pk for pk, channel in changed.items() if channel.name != names[pk]]
     for pk in renamed:
-        Channel.objects.filter(pk=pk).update(name=f"\x00{pk}")
+        Channel.objects.filter(pk=pk).update(name=f" {pk}")
     if changed:
         Channel.objects.bulk_update(
             list(changed.values()),
