@@ -359,7 +359,9 @@ def wrk(server, db, name, spec, cookies, duration, env, save_base=0, savers=None
     """One wrk run. A save is made in turn by each of ``savers`` (their
     cookies; the signed-in user alone when None)."""
     _label, method, path, query, htmx, status, _marker = spec
-    url = f"http://127.0.0.1:{server.port}{path}" + (f"?{query}" if query else "")
+    saving = common.is_save(name, spec)
+    in_url = query and method == "GET"
+    url = f"http://127.0.0.1:{server.port}{path}" + (f"?{query}" if in_url else "")
     args = [
         WRK,
         f"-t{THREADS}",
@@ -368,12 +370,16 @@ def wrk(server, db, name, spec, cookies, duration, env, save_base=0, savers=None
         "--timeout",
         "5s",
     ]
-    if name != "healthz" and method != "POST":
+    if name != "healthz" and not saving:
         cookie = f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}"
         args += ["-H", f"Cookie: {cookie}"]
     if htmx:
         args += ["-H", "HX-Request: true"]
-    if method == "POST":
+    if method == "POST" and not saving:
+        # A recompute's body, with the token htmx sends from the page's form.
+        args += ["-H", "Content-Type: application/x-www-form-urlencoded"]
+        args += ["-H", f"X-CSRFToken: {cookies['csrftoken']}"]
+    if saving:
         sessions = common.DATA / f"sessions-{name}.txt"
         sessions.write_text(
             "".join(
@@ -387,7 +393,7 @@ def wrk(server, db, name, spec, cookies, duration, env, save_base=0, savers=None
         field, first = common.KEYSTROKES[name]
         rest = common.keystroke_rest(name, query)
         args += ["-s", "keystroke.lua", url, "--", path, field, str(first), rest]
-        args += [str(THREADS)]
+        args += [str(THREADS), method]
     else:
         args += ["-s", "wrk_report.lua", url]
     with CpuMeter(server, db) as meter:
@@ -477,7 +483,7 @@ def least_disturbed(
         # grid's limits (a CV数 at most 1億).
         base = (5_000_000 if name == "save_one_year" else 2_000_000) + attempt * 500_000
         wait_for_quiet(db, QUIET_WAIT[0])
-        saving = spec[1] == "POST"
+        saving = common.is_save(name, spec)
         before = settled_history(db, info) if saving else 0
         figures = wrk(
             server, db, name, spec, cookies, duration, env, base, savers=savers
@@ -510,12 +516,16 @@ def check_endpoint(port, spec, cookies):
     if htmx:
         headers["HX-Request"] = "true"
     body = None
-    if method == "POST":
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        data = common.save_body(4_000_000)
-        data["csrfmiddlewaretoken"] = cookies["csrftoken"]
-        body = urllib.parse.urlencode(data)
     full = f"{path}?{query}" if query else path
+    if method == "POST":
+        # A save's body, or a POST recompute's (its query), with the token.
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        token = urllib.parse.urlencode({"csrfmiddlewaretoken": cookies["csrftoken"]})
+        if query:
+            body = f"{query}&{token}"
+        else:
+            body = f"{urllib.parse.urlencode(common.save_body(4_000_000))}&{token}"
+        full = path
     got, _headers, content = request(port, method, full, headers, body)
     if got != status or not common.found(marker, content):
         raise BenchError(f"{method} {full}: {got}, expected {status} with {marker!r}")

@@ -98,6 +98,15 @@ WORKSHEET_POST = {
 }
 # Complete forms, as a page sends them (a write needs every field); 上書き保存,
 # so that the matrix needs no base values of what is stored.
+# The channel plan's recompute is a POST: the page sends every channel's months.
+CHANNEL_RECOMPUTE_POST = {
+    "channel": ["7", "8"],
+    "web": "7",
+    "cv_7_4": "7",
+    "rate_7_4": "3",
+    "cv_8_4": "x",
+}
+
 GRID_POST = {
     "action": "overwrite",
     **{f"cv_{name}_{m}": "" for name in ("count", "rate") for m in range(1, 13)},
@@ -238,7 +247,11 @@ MATRIX = {
         {"action": "overwrite"},
     ),
     "funnel:goal-channels-recompute": Case(
-        "/goals/{year}/channels/recompute/", CALCULATOR, NOT_ALLOWED, htmx=True
+        "/goals/{year}/channels/recompute/",
+        NOT_ALLOWED,
+        CALCULATOR,
+        CHANNEL_RECOMPUTE_POST,
+        htmx=True,
     ),
     # 合計で入力に戻す: its confirmation and the switch; a year planned as
     # totals (as every year of this world) goes back to its grid.
@@ -428,6 +441,8 @@ def account_a_snapshot(account):
 
 
 def _fill(value, world):
+    if isinstance(value, list):
+        return [_fill(item, world) for item in value]
     return value.format(
         year=world["year"],
         worksheet=world["worksheet"],
@@ -494,13 +509,7 @@ def test_access(world, name, role, method, htmx):
 
 CALCULATORS = {
     "funnel:goal-recompute": {"cv_count_1": "20", "cv_rate_1": "1", "cv_rate_2": "x"},
-    "funnel:goal-channels-recompute": {
-        "channel": ["7", "8"],
-        "web": "7",
-        "cv_7_4": "7",
-        "rate_7_4": "3",
-        "cv_8_4": "x",
-    },
+    "funnel:goal-channels-recompute": CHANNEL_RECOMPUTE_POST,
     "funnel:worksheet-recompute": {
         **{k: v for k, v in WORKSHEET_POST.items() if k != "action"},
         "win_rate": "101",
@@ -518,10 +527,9 @@ def test_calculators_touch_no_database(world, name, django_assert_num_queries):
         if role != "anonymous":
             client.force_login(world["users"][role])
         path = _fill(MATRIX[name].path, world)
+        send = client.post if MATRIX[name].post == CALCULATOR else client.get
         with django_assert_num_queries(0):
-            response = client.get(
-                path, CALCULATORS[name], headers={"HX-Request": "true"}
-            )
+            response = send(path, CALCULATORS[name], headers={"HX-Request": "true"})
         assert response.status_code == 200, role
         assert "Set-Cookie" not in str(response.headers), role
         answers.add(response.content)

@@ -276,7 +276,7 @@ def test_the_recompute_answers_fragments_only(client, channels):
     ads, expo = channels["広告"].pk, channels["展示会"].pk
     data = {"channel": [str(ads), str(expo)], "web": [str(ads)]}
     data |= {f"cv_{ads}_4": "7", f"rate_{ads}_4": "3", f"cv_{expo}_4": "x"}
-    response = client.get(
+    response = client.post(
         "/goals/2026/channels/recompute/", data, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
