@@ -202,11 +202,33 @@ def goal_year_save(
 def _write_months(
     model, kind, fields, existing, *, account, year, months, user, source
 ):
-    """Write the fiscal year's month rows (targets or actuals) inside the
-    caller's transaction: each month given gets its values, a month given
-    all-empty loses its row, unchanged months are left alone, and every
-    changed value is recorded. One upsert, one delete, one insert of the
-    history, whatever the number of months. Returns the values changed."""
+    """Write the fiscal year's month rows of the account's totals (targets or
+    actuals) inside the caller's transaction: {month: values}, as
+    _write_cells. Returns the values changed."""
+    return _write_cells(
+        model,
+        kind,
+        fields,
+        {(None, month): row for month, row in existing.items()},
+        account=account,
+        year=year,
+        channels=None,
+        cells={(None, month): values for month, values in months.items()},
+        user=user,
+        source=source,
+    )
+
+
+def _write_cells(
+    model, kind, fields, existing, *, account, year, channels, cells, user, source
+):
+    """Write the fiscal year's cells inside the caller's transaction:
+    {(channel id, month): values}, the channel None where ``channels`` is
+    None (the account's totals, not a channel's). An all-empty cell loses its
+    row, unchanged cells are left alone, and every changed value is recorded
+    (with the channel's name). One upsert, one delete, one insert of the
+    history, whatever the number of months and channels. Returns the values
+    changed."""
     names = [name for name, _label in fields]
     calendar_year = {
         month: cal_year
@@ -214,11 +236,12 @@ def _write_months(
     }
     now = timezone.now()
     rows, emptied, history = [], [], []
-    for month, values in sorted(months.items()):
-        values = tuple(values)
-        old = existing.get(month)
+    for (channel_id, month), cell in sorted(cells.items()):
+        channel = None if channels is None else channels[channel_id]
+        cell = tuple(cell)
+        old = existing.get((channel_id, month))
         before = tuple(getattr(old, name) if old else None for name in names)
-        if values == before:
+        if cell == before:
             continue
         history += [
             ChangeRecord(
@@ -226,6 +249,7 @@ def _write_months(
                 kind=kind,
                 year=year,
                 month=month,
+                subject=channel.name if channel else "",
                 field=str(label),
                 old_value=_text(was),
                 new_value=_text(value),
@@ -233,10 +257,10 @@ def _write_months(
                 source=source,
                 created_at=now,
             )
-            for (_name, label), was, value in zip(fields, before, values, strict=True)
+            for (_name, label), was, value in zip(fields, before, cell, strict=True)
             if was != value
         ]
-        if all(value is None for value in values):
+        if all(value is None for value in cell):
             if old is not None:
                 emptied.append(old.pk)
             continue
@@ -246,10 +270,11 @@ def _write_months(
             month=month,
             updated_by=user,
             updated_at=now,
-            **dict(zip(names, values, strict=True)),
+            **({} if channel is None else {"channel": channel}),
+            **dict(zip(names, cell, strict=True)),
         )
         row.full_clean(
-            exclude=["account", "updated_by"],
+            exclude=["account", "channel", "updated_by"],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -260,7 +285,8 @@ def _write_months(
         model.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["account", "year", "month"],
+            unique_fields=["account", "year", "month"]
+            + ([] if channels is None else ["channel"]),
             update_fields=[*names, "updated_by", "updated_at"],
         )
     ChangeRecord.objects.bulk_create(history)
@@ -1141,77 +1167,6 @@ def _channel_conflicts(fields, channels, existing, expected):
             )
 
 
-def _write_channel_months(
-    model, fields, existing, *, account, year, channels, values, user, source
-):
-    """Write channel cells of the fiscal year inside the caller's transaction:
-    {(channel id, month): values}; an all-empty cell loses its row, unchanged
-    cells are left alone, every changed value is recorded with the channel's
-    name. One upsert, one delete, one insert of the history, whatever the
-    number of channels. Returns the values changed."""
-    names = [name for name, _label in fields]
-    calendar_year = {
-        month: cal_year
-        for cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
-    }
-    now = timezone.now()
-    rows, emptied, history = [], [], []
-    for (channel_id, month), cell in sorted(values.items()):
-        channel = channels[channel_id]
-        cell = tuple(cell)
-        old = existing.get((channel_id, month))
-        before = tuple(getattr(old, name) if old else None for name in names)
-        if cell == before:
-            continue
-        history += [
-            ChangeRecord(
-                account=account,
-                kind=ChangeKind.ACTUAL if model is ChannelActual else ChangeKind.GOAL,
-                year=year,
-                month=month,
-                subject=channel.name,
-                field=str(label),
-                old_value=_text(was),
-                new_value=_text(value),
-                user=user,
-                source=source,
-                created_at=now,
-            )
-            for (_name, label), was, value in zip(fields, before, cell, strict=True)
-            if was != value
-        ]
-        if all(value is None for value in cell):
-            if old is not None:
-                emptied.append(old.pk)
-            continue
-        row = model(
-            account=account,
-            channel=channel,
-            year=calendar_year[month],
-            month=month,
-            updated_by=user,
-            updated_at=now,
-            **dict(zip(names, cell, strict=True)),
-        )
-        row.full_clean(
-            exclude=["account", "channel", "updated_by"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-        rows.append(row)
-    if emptied:
-        model.objects.filter(pk__in=emptied).delete()
-    if rows:
-        model.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["account", "year", "month", "channel"],
-            update_fields=[*names, "updated_by", "updated_at"],
-        )
-    ChangeRecord.objects.bulk_create(history)
-    return len(history)
-
-
 def _stored_channel_months(model, *, account, year):
     """The fiscal year's channel rows as {(channel id, month): row}, one query."""
     return {
@@ -1286,14 +1241,15 @@ def channel_year_save(
         plan.channel_mode = True
         plan.save(update_fields=["channel_mode", "updated_at"])
         _mode_record(account, year, channel_mode=True, user=user).save()
-    return _write_channel_months(
+    return _write_cells(
         ChannelGoal,
+        ChangeKind.GOAL,
         CHANNEL_GOAL_FIELDS,
         existing,
         account=account,
         year=year,
         channels=channels,
-        values=values,
+        cells=values,
         user=user,
         source=source,
     )
@@ -1362,14 +1318,15 @@ def channel_actual_year_save(
             _channel_conflicts(CHANNEL_ACTUAL_FIELDS, channels, existing, expected),
             user=user,
         )
-    return _write_channel_months(
+    return _write_cells(
         ChannelActual,
+        ChangeKind.ACTUAL,
         CHANNEL_ACTUAL_FIELDS,
         existing,
         account=account,
         year=year,
         channels=channels,
-        values=values,
+        cells=values,
         user=user,
         source=source,
     )
