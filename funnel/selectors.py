@@ -316,20 +316,30 @@ def channel_year(*, account, year):
     archived ones only where they hold a value this year (their figures still
     count). ``values`` is channel_goal_values(). Two queries."""
     values = channel_goal_values(account=account, year=year)
-    used = {channel_id for channel_id, _month in values}
-    channels = [
+    channels = _channels_in_use(account, values)
+    return channels, _plan_of(account, year, channels, values), values
+
+
+def _channels_in_use(account, *cells):
+    """The account's channels in order: those not archived, and archived ones
+    only where one of ``cells`` ({(channel id, month): …}) holds a value."""
+    used = {channel_id for values in cells for channel_id, _month in values}
+    return [
         channel
         for channel in channel_list(account=account, archived=True)
         if not channel.archived or channel.pk in used
     ]
+
+
+def _plan_of(account, year, channels, goals):
+    """The ChannelPlan of ``channels`` over the fiscal year's months."""
     months = [
         month
         for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
     ]
-    plan = channel_plan(
-        [PlanChannel(c.pk, c.name, c.online) for c in channels], months, values
+    return channel_plan(
+        [PlanChannel(c.pk, c.name, c.online) for c in channels], months, goals
     )
-    return channels, plan, values
 
 
 def channel_actual_year(*, account, year):
@@ -340,20 +350,8 @@ def channel_actual_year(*, account, year):
     whatever the number of channels."""
     goals = channel_goal_values(account=account, year=year)
     actuals = channel_actual_values(account=account, year=year)
-    used = {channel_id for channel_id, _month in (*goals, *actuals)}
-    channels = [
-        channel
-        for channel in channel_list(account=account, archived=True)
-        if not channel.archived or channel.pk in used
-    ]
-    months = [
-        month
-        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
-    ]
-    plan = channel_plan(
-        [PlanChannel(c.pk, c.name, c.online) for c in channels], months, goals
-    )
-    return channels, plan, actuals
+    channels = _channels_in_use(account, goals, actuals)
+    return channels, _plan_of(account, year, channels, goals), actuals
 
 
 def year_targets(*, account, year, plan=None):
