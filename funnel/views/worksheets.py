@@ -405,13 +405,15 @@ def worksheet_apply(request, pk):
         current = selectors.goal_month_figures(
             account=request.account, year=year, plan=plan_state
         )
+        # The plan is in fiscal order, as services.worksheet_apply writes it:
+        # its first month is the year's first (4月 with an April start).
         preview = [
             {
                 "month": month,
                 "current": current[month],
                 "new": month_figures(month, *values),
             }
-            for month, values in enumerate(plan, start=1)
+            for month, values in zip(current, plan, strict=True)
         ]
         # The year before and after: ΣCV数 and Σ訪問数 as the grid totals them.
         totals = {

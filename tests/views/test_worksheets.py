@@ -1296,6 +1296,38 @@ def test_apply_annual_basis_spreads_total_over_months(marketer_client, account):
     assert {rate for _, rate in stored.values()} == {D("2.5")}
 
 
+def _preview_rows(html):
+    """(month label, new CV数) of each row of the preview, in order."""
+    body = html.split('id="apply-preview"')[1].split("</tbody>")[0]
+    return [
+        (month, cells[3])
+        for month, cells in (
+            (m.group(1), re.findall(r"<td[^>]*>([^<]*)</td>", m.group(2)))
+            for m in re.finditer(r'<th scope="row">(\d+月)</th>(.*?)</tr>', body, re.S)
+        )
+    ]
+
+
+def test_apply_preview_shows_the_months_in_fiscal_order_as_written(
+    marketer_client, account
+):
+    """With an April start the plan's first month is April: the preview says
+    so, as services.worksheet_apply writes it (217 = 18 × 12 + 1)."""
+    account.fiscal_year_start_month = 4
+    account.save()
+    worksheet = make_worksheet(account, basis=Basis.ANNUAL)
+    html = marketer_client.get(
+        f"/worksheets/{worksheet.pk}/apply/?year=2026"
+    ).content.decode()
+    rows = _preview_rows(html)
+    assert [month for month, _cv in rows][:2] == ["4月", "5月"]
+    assert rows[0] == ("4月", "19")
+    assert rows[-1] == ("3月", "18")
+    marketer_client.post(f"/worksheets/{worksheet.pk}/apply/", {"year": "2026"})
+    assert goals(account)[4][0] == 19
+    assert goals(account, 2027)[3][0] == 18
+
+
 def test_apply_overwrites_existing_goals_of_that_year_only_on_post(
     marketer_client, account
 ):
