@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from funnel.domain.grid import spread_total
+from funnel.domain.grid import last_year_weights, spread_total
 from funnel.domain.numbers import HUNDRED, count_needed
 
 # Whole numbers: counts and yen. Rates: percent as Decimal.
@@ -185,41 +185,92 @@ DEFAULT_CHANNELS: tuple[ChannelPlan, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SpreadProfile:
+    """How an annual figure is spread over the 12 months (前年の実績比):
+    ``weights`` in fiscal order, and the positions (0 = the year's first
+    month) of the months weighted by last year's target for want of an
+    actual. All-zero weights (nothing last year) spread evenly."""
+
+    weights: tuple[int, ...]
+    fell_back: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if len(self.weights) != 12:
+            raise ValueError("one weight per month")
+        for weight in self.weights:
+            _check("SpreadProfile", "weights", weight, _WHOLE)
+
+    @property
+    def even(self) -> bool:
+        """Nothing (or only zeros) last year: spread evenly."""
+        return not any(self.weights)
+
+
+EVEN = SpreadProfile((1,) * 12)
+
+
+def last_year_profile(
+    actuals: Sequence[int | None], targets: Sequence[int | None]
+) -> SpreadProfile:
+    """前年の実績比: last year's actual CV数 (or leads) per month in fiscal
+    order; a month without an actual weighs by last year's target
+    (``grid.last_year_weights``, as the grid's 配分 tool does)."""
+    weights, fell_back = last_year_weights(actuals, targets)
+    return SpreadProfile(tuple(weights), tuple(fell_back))
+
+
+def _spread(total: int, annual: bool, profile: SpreadProfile | None) -> list[int]:
+    if not annual:
+        if profile is not None:
+            raise ValueError("a monthly worksheet has its figures every month")
+        return [total] * 12
+    return spread_total(total, (profile or EVEN).weights)
+
+
 def monthly_plan(
-    result: WorksheetResult, cv_rate: Decimal | None, *, annual: bool
+    result: WorksheetResult,
+    cv_rate: Decimal | None,
+    *,
+    annual: bool,
+    profile: SpreadProfile | None = None,
 ) -> tuple[tuple[int, Decimal], ...] | None:
-    """The 12 months' (CV数, CV率) a worksheet writes into the goal grid.
+    """The 12 months' (CV数, CV率) a worksheet writes into the goal grid, in
+    fiscal order.
 
     Its online leads become CV数 and its CV率 stays CV率. A monthly worksheet
     gives the same figures every month; an annual one spreads its total over
-    the months so that they add up exactly to it (largest remainder). None
-    when the worksheet has no online leads or no CV率 yet.
+    the months in proportion to ``profile`` (None: evenly) so that they add
+    up exactly to it (largest remainder). None when the worksheet has no
+    online leads or no CV率 yet.
     """
     if result.online_leads is None or cv_rate is None:
         return None
-    if annual:
-        counts = spread_total(result.online_leads, [1] * 12)
-    else:
-        counts = [result.online_leads] * 12
+    counts = _spread(result.online_leads, annual, profile)
     return tuple((count, cv_rate) for count in counts)
 
 
 def channel_monthly_leads(
-    result: WorksheetResult, *, annual: bool
+    result: WorksheetResult,
+    *,
+    annual: bool,
+    profiles: Sequence[SpreadProfile | None] | None = None,
 ) -> tuple[tuple[int, ...] | None, ...]:
     """Each channel's leads over the 12 months (in the order of the
     worksheet's channels; None for a channel without leads yet), as
     目標設定に反映 writes them per channel. A monthly worksheet's channel has
-    its leads every month; an annual one's are spread over the months so
-    that they add up exactly to its leads (largest remainder), channel by
-    channel: the months of every channel, summed, are monthly_plan's CV数
-    only for a monthly worksheet (an annual one's per-channel remainders may
-    fall in other months than the total's)."""
+    its leads every month; an annual one's are spread over the months in
+    proportion to that channel's profile (``profiles``, one per channel, in
+    the same order; None: evenly) so that they add up exactly to its leads
+    (largest remainder), channel by channel: the months of every channel,
+    summed, are monthly_plan's CV数 only for a monthly worksheet (an annual
+    one's per-channel remainders and profiles may put them in other months
+    than the total's)."""
+    if profiles is None:
+        profiles = [None] * len(result.channel_leads)
     return tuple(
-        None
-        if leads is None
-        else tuple(spread_total(leads, [1] * 12) if annual else [leads] * 12)
-        for leads in result.channel_leads
+        None if leads is None else tuple(_spread(leads, annual, profile))
+        for leads, profile in zip(result.channel_leads, profiles, strict=True)
     )
 
 

@@ -10,13 +10,18 @@ from hypothesis import strategies as st
 from funnel.domain.numbers import HUNDRED, MAX_COUNT, MAX_YEN, count_needed
 from funnel.domain.worksheet import (
     DEFAULT_CHANNELS,
+    EVEN,
     REFERENCE_RANGES,
     ChannelPlan,
     MonthActuals,
+    SpreadProfile,
     WorksheetInput,
     WorksheetResult,
+    channel_monthly_leads,
     compare_with_actuals,
     compute,
+    last_year_profile,
+    monthly_plan,
     outside_reference,
 )
 
@@ -515,3 +520,121 @@ def test_months_not_yet_begun_and_months_without_actuals_count_for_nothing():
 def test_floats_in_a_month_of_actuals_are_refused(field, value):
     with pytest.raises(TypeError):
         MonthActuals(**{"passed": D(1), field: value})
+
+
+# --- 目標設定に反映: spreading an annual worksheet over the months -------------
+
+# Last year's actual CV数 in fiscal order: a busy spring and autumn.
+LAST_YEAR = (30, 20, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20)  # 200
+
+
+def test_an_annual_plan_follows_last_years_profile_to_the_exact_total():
+    profile = last_year_profile(LAST_YEAR, [None] * 12)
+    plan = monthly_plan(compute(seed_example()), D("1"), annual=True, profile=profile)
+    counts = [count for count, _rate in plan]
+    # 217 × 30 / 200 = 32.55, × 20 / 200 = 21.7, × 10 / 200 = 10.85: the
+    # floors (32, 21, 10) add up to 208; the 9 left go to the largest
+    # remainders, the six .85 and then three of the four .7 (earlier first).
+    assert counts == [32, 22, 11, 11, 11, 22, 32, 22, 11, 11, 11, 21]
+    assert sum(counts) == 217
+    assert {rate for _count, rate in plan} == {D("1")}
+    assert profile.fell_back == () and not profile.even
+
+
+def test_a_month_without_an_actual_weighs_by_last_years_target():
+    actuals = [None, None, *LAST_YEAR[2:]]
+    targets = [60, 40] + [999] * 10  # only the months without an actual count
+    profile = last_year_profile(actuals, targets)
+    assert profile.weights == (60, 40, *LAST_YEAR[2:])
+    assert profile.fell_back == (0, 1)
+    counts = [
+        c
+        for c, _r in monthly_plan(
+            compute(seed_example()), D("1"), annual=True, profile=profile
+        )
+    ]
+    assert sum(counts) == 217
+    assert counts[0] > counts[1] > counts[2]
+
+
+def test_nothing_last_year_spreads_evenly():
+    profile = last_year_profile([None] * 12, [None] * 12)
+    assert profile.even
+    assert last_year_profile([0] * 12, [None] * 12).even
+    result = compute(seed_example())
+    assert monthly_plan(result, D("1"), annual=True, profile=profile) == monthly_plan(
+        result, D("1"), annual=True
+    )
+    counts = [c for c, _r in monthly_plan(result, D("1"), annual=True, profile=profile)]
+    assert counts == [19] + [18] * 11
+
+
+def test_each_channel_follows_its_own_profile():
+    result = compute(seed_example())  # 広告 100, オーガニック 67, メルマガ 50
+    spring = SpreadProfile((1,) * 3 + (0,) * 9)
+    leads = channel_monthly_leads(
+        result,
+        annual=True,
+        profiles=[spring, None, last_year_profile(LAST_YEAR, [None] * 12)],
+    )
+    assert leads[0] == (34, 33, 33) + (0,) * 9
+    assert leads[1] == (6,) * 7 + (5,) * 5  # even: 67 = 5 × 12 + 7
+    # 50 × 30 / 200 = 7.5, × 10 / 200 = 2.5: the floors leave 4 for eight
+    # equal remainders of .5, given to the earliest.
+    assert leads[2] == (8, 5, 3, 3, 3, 5, 7, 5, 2, 2, 2, 5)
+    assert [sum(months) for months in leads] == [100, 67, 50]
+
+
+def test_a_monthly_worksheet_takes_no_profile():
+    result = compute(seed_example())
+    assert monthly_plan(result, D("1"), annual=False) == ((217, D("1")),) * 12
+    with pytest.raises(ValueError):
+        monthly_plan(result, D("1"), annual=False, profile=EVEN)
+    with pytest.raises(ValueError):
+        channel_monthly_leads(result, annual=False, profiles=[EVEN] * 3)
+
+
+def test_a_profile_has_twelve_whole_weights():
+    with pytest.raises(ValueError):
+        SpreadProfile((1,) * 11)
+    with pytest.raises(TypeError):
+        SpreadProfile((1.5,) + (1,) * 11)
+    with pytest.raises(TypeError):
+        last_year_profile([1.0] * 12, [None] * 12)
+
+
+profiles = st.lists(st.integers(0, 10_000), min_size=12, max_size=12).map(
+    lambda weights: SpreadProfile(tuple(weights))
+)
+
+
+@given(
+    meetings=st.lists(optional(st.integers(0, 100_000)), min_size=1, max_size=6),
+    channel_profiles=st.lists(optional(profiles), min_size=6, max_size=6),
+    total_profile=optional(profiles),
+)
+def test_every_spread_adds_up_exactly_and_follows_its_weights(
+    meetings, channel_profiles, total_profile
+):
+    worksheet = seed_example(
+        channels=tuple(
+            ChannelPlan(name=f"c{i}", online=True, meetings=m, meeting_rate=D("25"))
+            for i, m in enumerate(meetings)
+        )
+    )
+    result = compute(worksheet)
+    chosen = channel_profiles[: len(meetings)]
+    leads = channel_monthly_leads(result, annual=True, profiles=chosen)
+    for months, total, profile in zip(leads, result.channel_leads, chosen, strict=True):
+        if total is None:
+            assert months is None
+            continue
+        assert sum(months) == total and all(type(m) is int for m in months)
+        if profile is not None and not profile.even:
+            # A month that weighed nothing last year gets nothing.
+            assert all(
+                m == 0 for m, w in zip(months, profile.weights, strict=True) if w == 0
+            )
+    plan = monthly_plan(result, D("1"), annual=True, profile=total_profile)
+    if plan is not None:
+        assert sum(count for count, _rate in plan) == result.online_leads
