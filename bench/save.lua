@@ -31,7 +31,8 @@ function request()
     ["Content-Type"] = "application/x-www-form-urlencoded",
     Cookie = "sessionid=" .. user.sessionid .. "; csrftoken=" .. user.token,
   }
-  local parts = { "action=save", "csrfmiddlewaretoken=" .. user.token }
+  -- 上書き保存 (bench/common.py save_body says why not 保存).
+  local parts = { "action=overwrite", "csrfmiddlewaretoken=" .. user.token }
   for month = 1, 12 do
     local value = n * 12 + month
     local rate = value % 9999 + 1
