@@ -30,14 +30,17 @@
 
   // 年間の数値から配分: the 12 比率 inputs matter only for 比率を指定; with
   // another choice they are hidden (without this file they are always shown).
+  // Each set names its choice (data-spread-weights): the grid's spread_by, a
+  // channel's spread_by_<id> on the channel plan.
   function showWeights() {
-    var weights = document.getElementById("spread-weights");
-    if (!weights) return;
-    var chosen = document.querySelector('input[name="spread_by"]:checked');
-    weights.hidden = !chosen || chosen.value !== "weights";
+    document.querySelectorAll("[data-spread-weights]").forEach(function (weights) {
+      var chosen = document.querySelector(
+        'input[name="' + weights.dataset.spreadWeights + '"]:checked');
+      weights.hidden = !chosen || chosen.value !== "weights";
+    });
   }
   document.addEventListener("change", function (event) {
-    if (event.target.name === "spread_by") showWeights();
+    if (/^spread_by(_\d+)?$/.test(event.target.name || "")) showWeights();
   });
 
   // After a refused save the caret goes to the first field with an error

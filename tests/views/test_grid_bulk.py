@@ -453,7 +453,11 @@ def test_the_fill_tool_names_the_month_it_copies_from(marketer_client):
 
 def test_the_weights_are_in_one_block_the_script_can_hide(marketer_client):
     html = marketer_client.get(GRID).content.decode()
-    block = html.split('<div class="spread-weights" id="spread-weights">')[1]
+    # The block names the choice the script reads (the channel plan has one
+    # per channel).
+    block = html.split(
+        '<div class="spread-weights" id="spread-weights" data-spread-weights="spread_by">'
+    )[1]
     # Shown without JavaScript: the script hides it for 均等 and 前年の実績比.
     assert block.index('id="weights-hint"') < block.index("</table>")
     assert block.index('name="spread_weight_12"') < block.index("</div>")
