@@ -7,6 +7,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
 from funnel.domain.channels import PlanChannel, channel_plan
 from funnel.domain.grid import fiscal_months, month_figures
+from funnel.domain.worksheet import last_year_profile
 from funnel.models import (
     ChangeKind,
     ChangeRecord,
@@ -380,3 +381,35 @@ def goal_month_figures(*, account, year, plan=None):
     targets beside the grid (actuals, overview, exports, the apply preview,
     last year's figures) reads, so a year planned per channel shows its sums."""
     return year_targets(account=account, year=year, plan=plan)[0]
+
+
+def last_year_profiles(*, account, year):
+    """前年の実績比 for 目標設定に反映 into ``year``: (the totals' SpreadProfile,
+    {channel id: SpreadProfile}), each from the year before's actual CV数 per
+    month, in ``year``'s fiscal order, a month without an actual weighing by
+    that year's target (the grid's as it showed it; a channel's own). Only
+    the channels with an actual or a target that year are in the mapping.
+    Five or six queries, whatever the number of channels."""
+    last = year - 1
+    months = [
+        month
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+    actuals = actuals_by_month(account=account, year=last)
+    targets = goal_month_figures(account=account, year=last)
+    totals = last_year_profile(
+        [a.cv_count if (a := actuals.get(month)) else None for month in months],
+        [t.cv_count if (t := targets.get(month)) else None for month in months],
+    )
+    channel_actuals = channel_actual_values(account=account, year=last)
+    channel_targets = channel_goal_values(account=account, year=last)
+    channel_ids = {
+        channel_id for channel_id, _month in (*channel_actuals, *channel_targets)
+    }
+    return totals, {
+        channel_id: last_year_profile(
+            [channel_actuals.get((channel_id, m), (None,))[0] for m in months],
+            [channel_targets.get((channel_id, m), (None,))[0] for m in months],
+        )
+        for channel_id in channel_ids
+    }

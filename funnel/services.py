@@ -1603,6 +1603,11 @@ def ga4_import_save(
 
 # --- 目標設定に反映, per channel ----------------------------------------------
 
+from funnel.domain.worksheet import (  # noqa: E402
+    NOTHING_LAST_YEAR,
+    channel_monthly_leads,
+)
+
 
 @dataclass(frozen=True)
 class WorksheetChannelPlan:
@@ -1618,15 +1623,19 @@ class WorksheetChannelPlan:
 
 
 def worksheet_channel_plan(
-    *, account, worksheet, year: int, leads, cv_rate
+    *, account, worksheet, year: int, result, annual: bool, cv_rate, profiles=None
 ) -> WorksheetChannelPlan:
     """The worksheet's channels as the fiscal year's plan per channel.
-    ``leads`` is domain.worksheet.channel_monthly_leads (one entry per row, in
-    the worksheet's order, the months in fiscal order). A row is the account
-    channel it is linked to, or, for a row typed before channels were the
-    account's, the channel of its name (compared as names are). Two rows of
-    one channel add up. Web channels get the worksheet's CV率; others have
-    leads only. One query."""
+    ``result`` is the worksheet's domain.worksheet.compute(); each row's
+    leads go over the months in fiscal order by
+    domain.worksheet.channel_monthly_leads: an annual worksheet's by the
+    ``profiles`` of the row's channel ({channel id: SpreadProfile}, 前年の実績比;
+    a channel not in it has nothing last year and is spread evenly), or
+    evenly when ``profiles`` is None. A row is the account channel it is
+    linked to, or, for a row typed before channels were the account's, the
+    channel of its name (compared as names are). Two rows of one channel add
+    up. Web channels get the worksheet's CV率; others have leads only. One
+    query."""
     stored = Channel.objects.filter(account=account).order_by("position", "id")
     by_id = {channel.pk: channel for channel in stored}
     by_name = {channel_name_key(channel.name): channel for channel in by_id.values()}
@@ -1634,11 +1643,21 @@ def worksheet_channel_plan(
         month
         for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
     ]
+    rows = [
+        (row, by_id.get(row.channel_id) or by_name.get(channel_name_key(row.name)))
+        for row in worksheet.ordered_channels()
+    ]
+    row_profiles = None
+    if profiles is not None:
+        row_profiles = [
+            profiles.get(channel.pk, NOTHING_LAST_YEAR) if channel else None
+            for _row, channel in rows
+        ]
+    leads = channel_monthly_leads(result, annual=annual, profiles=row_profiles)
     counts, channels, unlinked = {}, [], []
-    for row, row_leads in zip(worksheet.ordered_channels(), leads, strict=True):
+    for (row, channel), row_leads in zip(rows, leads, strict=True):
         if row_leads is None:
             continue
-        channel = by_id.get(row.channel_id) or by_name.get(channel_name_key(row.name))
         if channel is None:
             unlinked.append(row.name)
             continue

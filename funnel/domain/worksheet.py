@@ -202,12 +202,14 @@ class SpreadProfile:
             _check("SpreadProfile", "weights", weight, _WHOLE)
 
     @property
-    def even(self) -> bool:
+    def empty(self) -> bool:
         """Nothing (or only zeros) last year: spread evenly."""
         return not any(self.weights)
 
 
 EVEN = SpreadProfile((1,) * 12)
+# A channel with no actual and no target last year: spread evenly, and said so.
+NOTHING_LAST_YEAR = SpreadProfile((0,) * 12)
 
 
 def last_year_profile(

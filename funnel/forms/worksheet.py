@@ -1,5 +1,5 @@
 """The revenue worksheet's forms: its inputs, its channel rows as a formset,
-the editor that binds both, and the year a worksheet is applied to."""
+the editor that binds both, and the year (and 配分) a worksheet is applied with."""
 
 import dataclasses
 
@@ -15,6 +15,7 @@ from funnel.forms.fields import (
     YenField,
     sent_in_full,
 )
+from funnel.forms.grid import SPREAD_EVEN, SPREAD_LAST_YEAR
 from funnel.models import MAX_YEAR, MIN_YEAR, Basis
 
 
@@ -511,3 +512,33 @@ class YearForm(forms.Form):
                 _("2000年から2100年の間で選んでください。"), code="range"
             )
         return year
+
+
+class ApplyForm(YearForm):
+    """目標設定に反映: the year, and for an annual worksheet how its year is
+    spread over the months (配分). The preview and its confirmation both send
+    the 配分, so what is written is what was previewed."""
+
+    spread = forms.ChoiceField(
+        label=_("配分"),
+        choices=[(SPREAD_EVEN, _("均等")), (SPREAD_LAST_YEAR, _("前年の実績比"))],
+        initial=SPREAD_EVEN,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, annual, confirming, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not annual:
+            # A monthly worksheet writes the same figures every month.
+            del self.fields["spread"]
+            return
+        # A preview asked for with the year alone (a link) spreads evenly, the
+        # default; the confirming post must say what was previewed.
+        self.fields["spread"].required = confirming
+        self.fields["spread"].error_messages.update(
+            required=_("配分を選んでください。"),
+            invalid_choice=_("配分は「均等」か「前年の実績比」から選んでください。"),
+        )
+
+    def clean_spread(self):
+        return self.cleaned_data["spread"] or SPREAD_EVEN

@@ -25,10 +25,13 @@ from funnel.domain.achievement import month_share_passed
 from funnel.domain.channels import channel_plan
 from funnel.domain.grid import fiscal_months, month_figures, year_totals
 from funnel.domain.numbers import MAX_COUNT
-from funnel.formatting import year_label
+from funnel.domain.worksheet import NOTHING_LAST_YEAR
+from funnel.formatting import month_label, year_label
+from funnel.forms.grid import SPREAD_EVEN, SPREAD_LAST_YEAR
 from funnel.forms.worksheet import (
     OVERWRITE,
     SAVE,
+    ApplyForm,
     WorksheetEditor,
     YearForm,
     worksheet_input_of,
@@ -342,24 +345,31 @@ def worksheet_year(account, worksheet):
 @require_http_methods(["GET", "POST"])
 @editor_required
 def worksheet_apply(request, pk):
-    """目標設定に反映: preview the 12 months beside what the grid holds, then confirm."""
+    """目標設定に反映: preview the 12 months beside what the grid holds, then
+    confirm; an annual worksheet is spread evenly or by last year's profile
+    (配分), the same in the preview and in what it confirms."""
     worksheet = _get_worksheet(request, pk)
     result = worksheet_domain.compute(worksheet_input_of(worksheet))
     annual = worksheet.basis == Basis.ANNUAL
-    plan = worksheet_domain.monthly_plan(result, worksheet.cv_rate, annual=annual)
-    channel_leads = worksheet_domain.channel_monthly_leads(result, annual=annual)
-    # The grid holds at most MAX_COUNT CV a month (a channel's month as
-    # much): a plan above it is shown with a message, never written.
-    too_large = plan is not None and any(
-        count > MAX_COUNT
-        for count in (
-            *(count for count, _rate in plan),
-            *(count for months in channel_leads if months for count in months),
-        )
-    )
     data = request.POST if request.method == "POST" else request.GET
-    year_form = YearForm(data if "year" in data else None)
-    year = year_form.cleaned_data["year"] if year_form.is_valid() else None
+    form = ApplyForm(
+        data if "year" in data else None,
+        annual=annual,
+        confirming=request.method == "POST",
+    )
+    year = form.cleaned_data["year"] if form.is_valid() else None
+    # What the 配分 shows as chosen: the default until one is sent, none
+    # while the one sent is refused.
+    spread = form.cleaned_data.get("spread") if form.is_bound else SPREAD_EVEN
+    # 前年の実績比: the totals and each channel by last year's actuals.
+    totals_profile = channel_profiles = None
+    if annual and year is not None and spread == SPREAD_LAST_YEAR:
+        totals_profile, channel_profiles = selectors.last_year_profiles(
+            account=request.account, year=year
+        )
+    plan = worksheet_domain.monthly_plan(
+        result, worksheet.cv_rate, annual=annual, profile=totals_profile
+    )
     # A submitted or approved year takes nothing: the preview says why and
     # offers no 反映 (goal_year_save refuses it anyway, under its lock).
     locked = None
@@ -375,9 +385,12 @@ def worksheet_apply(request, pk):
             account=request.account,
             worksheet=worksheet,
             year=year,
-            leads=channel_leads,
+            result=result,
+            annual=annual,
             cv_rate=worksheet.cv_rate,
+            profiles=channel_profiles,
         )
+    too_large = _too_large(plan, per_channel, result, annual)
     error, status = None, 200
     if request.method == "POST" and year is not None and plan and not too_large:
         try:
@@ -427,10 +440,17 @@ def worksheet_apply(request, pk):
         "funnel/worksheet_apply.html",
         {
             "worksheet": worksheet,
-            "year_form": year_form,
+            "form": form,
             "year": year,
-            # Chosen in the list until a year is asked for: the worksheet's own.
-            "default_year": worksheet_year(request.account, worksheet),
+            "annual": annual,
+            "spread": spread,
+            "last_year": _last_year_notes(
+                request.account, year, totals_profile, channel_profiles, per_channel
+            ),
+            # The year sent (kept while the 配分 is refused); until one is,
+            # the worksheet's own.
+            "chosen_year": (form.is_bound and form.cleaned_data.get("year"))
+            or worksheet_year(request.account, worksheet),
             "plan": plan,
             "preview": preview,
             "totals": totals,
@@ -443,6 +463,60 @@ def worksheet_apply(request, pk):
         },
         status=status,
     )
+
+
+def _too_large(plan, per_channel, result, annual):
+    """Whether a month would hold more CV than the grid's MAX_COUNT (a
+    channel's month as much): such a plan is shown with a message, never
+    written. Before a year is chosen, the channels as spread evenly."""
+    if plan is None:
+        return False
+    if per_channel is not None:
+        channel_counts = [count for count, _rate in per_channel.values.values()]
+    else:
+        channel_counts = [
+            count
+            for months in worksheet_domain.channel_monthly_leads(result, annual=annual)
+            if months
+            for count in months
+        ]
+    return any(
+        count > MAX_COUNT
+        for count in (*(count for count, _rate in plan), *channel_counts)
+    )
+
+
+def _last_year_notes(account, year, totals_profile, channel_profiles, per_channel):
+    """What the preview says of 前年の実績比: the months whose weight is last
+    year's target for want of an actual, and what is spread evenly for want
+    of either (the totals, or the channels by name). None for 均等."""
+    if totals_profile is None:
+        return None
+    months = [
+        month_label(month)
+        for _cal_year, month in fiscal_months(year, account.fiscal_year_start_month)
+    ]
+
+    def fell_back(profile):
+        return "、".join(months[i] for i in profile.fell_back)
+
+    written = per_channel.channels if per_channel and not per_channel.unlinked else []
+    profiles = [
+        (channel, channel_profiles.get(channel.pk, NOTHING_LAST_YEAR))
+        for channel in written
+    ]
+    return {
+        "label": year_label(account, year - 1),
+        "totals_empty": totals_profile.empty,
+        "totals_fell_back": "" if totals_profile.empty else fell_back(totals_profile),
+        "channels": bool(written),
+        "channels_empty": "、".join(c.name for c, p in profiles if p.empty),
+        "channels_fell_back": [
+            (channel.name, fell_back(profile))
+            for channel, profile in profiles
+            if not profile.empty and profile.fell_back
+        ],
+    }
 
 
 def _channel_preview(account, year, per_channel):

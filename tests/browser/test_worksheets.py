@@ -10,8 +10,22 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel import services
-from funnel.models import Basis, MonthlyGoal, Worksheet, WorksheetChannel
-from tests.browser.conftest import hold_the_first_post, sign_in, wait_until_held
+from funnel.models import (
+    Basis,
+    Channel,
+    ChannelActual,
+    ChannelGoal,
+    MonthlyActual,
+    MonthlyGoal,
+    Worksheet,
+    WorksheetChannel,
+)
+from tests.browser.conftest import (
+    assert_accessible,
+    hold_the_first_post,
+    sign_in,
+    wait_until_held,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -702,3 +716,74 @@ def test_apply_offers_the_worksheets_own_year(page, account, marketer):
     expect(page.locator("#apply-preview")).to_be_visible()
     expect(page.locator("#total-new-cv")).to_have_text("2,604")
     expect(page.locator("#total-current-cv")).to_have_text("0")
+
+
+def test_an_annual_worksheet_is_applied_by_last_years_profile_on_a_phone(
+    page, account, marketer
+):
+    """配分 = 前年の実績比 at 360 px: the preview follows 2025's actuals (and
+    January's target, for want of its actual), names the channels spread
+    evenly for want of anything in 2025, passes axe, and 反映 writes what
+    was previewed."""
+    services.channel_defaults_create(account=account)
+    worksheet = save_seed_worksheet(
+        account, marketer, name="2026年度 年間", basis=Basis.ANNUAL
+    )
+    # 2025: January's target only, then the actuals; 広告 only in Q1.
+    MonthlyGoal.objects.create(account=account, year=2025, month=1, cv_count=30)
+    for month, cv in enumerate((20, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20), start=2):
+        MonthlyActual.objects.create(
+            account=account, year=2025, month=month, cv_count=cv
+        )
+    ad = Channel.objects.get(account=account, name="広告")
+    for month in (1, 2, 3):
+        ChannelActual.objects.create(
+            account=account, channel=ad, year=2025, month=month, cv_count=5
+        )
+    page.set_viewport_size({"width": 360, "height": 780})
+    sign_in(page, "marketer")
+    page.goto(f"/worksheets/{worksheet.pk}/apply/")
+    spread = page.get_by_role("group", name="配分")
+    expect(spread.get_by_role("radio", name="均等")).to_be_checked()
+    page.get_by_label("反映する年").select_option("2026")
+    spread.get_by_role("radio", name="前年の実績比").check()
+    page.get_by_role("button", name="プレビュー").click()
+
+    expect(page).to_have_url(re.compile(r"year=2026&spread=last_year"))
+    expect(page.get_by_role("radio", name="前年の実績比")).to_be_checked()
+    expect(page.locator("#apply-spread-totals")).to_have_text(
+        "CV数は前年（2025年）の実績CV数の比で配分しています。"
+        "実績CV数がない月（1月）は、前年の目標CV数の比で配分しました。"
+    )
+    expect(page.locator("#apply-spread-channels-even")).to_have_text(
+        "前年の実績も目標もないため均等に配分したチャネル: オーガニック、メルマガ"
+    )
+    # 217 by 30, 20, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20 (200).
+    expected = [32, 22, 11, 11, 11, 22, 32, 22, 11, 11, 11, 21]
+    new_cv = page.locator("#apply-preview tbody tr td:nth-of-type(4)")
+    expect(new_cv).to_have_text([str(cv) for cv in expected])
+    ad_row = page.locator('#apply-channels tr[data-channel="広告"][data-when="new"] td')
+    expect(ad_row.nth(1)).to_have_text("34")
+    expect(ad_row.nth(4)).to_have_text("0")
+    assert page.evaluate(
+        "() => document.documentElement.scrollWidth <= window.innerWidth"
+    )
+    assert_accessible(page)
+    assert not MonthlyGoal.objects.filter(year=2026).exists()
+
+    page.get_by_role("button", name="2026年の目標設定に反映する").click()
+
+    expect(page).to_have_url(re.compile(r"/goals/2026/$"))
+    expect(
+        page.get_by_role("status").filter(has_text="2026年の目標設定に反映しました")
+    ).to_be_visible()
+    stored = dict(
+        MonthlyGoal.objects.filter(account=account, year=2026).values_list(
+            "month", "cv_count"
+        )
+    )
+    assert [stored[month] for month in range(1, 13)] == expected
+    assert [
+        goal.cv_count
+        for goal in ChannelGoal.objects.filter(channel=ad, year=2026).order_by("month")
+    ] == [34, 33, 33] + [0] * 9

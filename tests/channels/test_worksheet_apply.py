@@ -1,11 +1,15 @@
 """目標設定に反映 per channel: each channel's leads over the months, exact sums
-for an annual worksheet, the preview before and after, and the year's mode."""
+for an annual worksheet (evenly or by last year's profile, 配分), the preview
+before and after, and the year's mode."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,8 +20,10 @@ from funnel.models import (
     ChangeRecord,
     ChangeSource,
     Channel,
+    ChannelActual,
     ChannelGoal,
     GoalYearPlan,
+    MonthlyActual,
     MonthlyGoal,
     Worksheet,
     WorksheetChannel,
@@ -192,7 +198,9 @@ def test_apply_writes_the_channels_and_makes_the_year_channel_mode(
 @pytest.mark.django_db
 def test_annual_apply_spreads_each_channel_exactly(account, channels, marketer):
     worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
-    signed_in(marketer).post(f"/worksheets/{worksheet.pk}/apply/", {"year": "2026"})
+    signed_in(marketer).post(
+        f"/worksheets/{worksheet.pk}/apply/", {"year": "2026", "spread": "even"}
+    )
     stored = goals(account)
     for name, total in (("広告", 100), ("オーガニック", 67), ("メルマガ", 50)):
         assert sum(stored[name, month][0] for month in range(1, 13)) == total
@@ -263,3 +271,303 @@ def test_a_manager_cannot_apply(account, channels, manager):
     )
     assert response.status_code == 403
     assert not ChannelGoal.objects.exists()
+
+
+# --- 配分: 前年の実績比 (an annual worksheet) ---------------------------------
+
+# 2025's actual CV数, January and February missing: they weigh by 2025's
+# targets (60, 40). Weights 60, 40, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20
+# (250): 217 spread by largest remainder.
+LAST_YEAR_ACTUALS = {3: 10, 4: 10, 5: 10, 6: 20, 7: 30, 8: 20}
+LAST_YEAR_ACTUALS |= {9: 10, 10: 10, 11: 10, 12: 20}
+TOTALS_BY_LAST_YEAR = (52, 35, 9, 9, 9, 17, 26, 17, 9, 9, 8, 17)
+
+
+@pytest.fixture
+def last_year(account, other_account, channels):
+    """2025 as recorded: the totals' actuals (and targets where missing), and
+    per channel: 広告 only in Q1, オーガニック every month but December (its
+    target there), メルマガ nothing, 展示会 only in October."""
+    for month, cv in LAST_YEAR_ACTUALS.items():
+        MonthlyActual.objects.create(
+            account=account, year=2025, month=month, cv_count=cv
+        )
+    for month, cv in ((1, 60), (2, 40)):
+        MonthlyGoal.objects.create(account=account, year=2025, month=month, cv_count=cv)
+    # Another account's year is not this one's profile.
+    MonthlyActual.objects.create(
+        account=other_account, year=2025, month=1, cv_count=999
+    )
+    actual = ChannelActual.objects.create
+    for month in (1, 2, 3):
+        actual(
+            account=account,
+            channel=channels["広告"],
+            year=2025,
+            month=month,
+            cv_count=5,
+        )
+    for month in range(1, 12):
+        actual(
+            account=account,
+            channel=channels["オーガニック"],
+            year=2025,
+            month=month,
+            cv_count=10,
+        )
+    ChannelGoal.objects.create(
+        account=account,
+        channel=channels["オーガニック"],
+        year=2025,
+        month=12,
+        cv_count=30,
+    )
+    actual(account=account, channel=channels["展示会"], year=2025, month=10, cv_count=7)
+
+
+# Each channel by its own 2025: 広告 100 over Q1; オーガニック 67 by 10 × 11
+# and 30 (December's target); メルマガ 50 evenly; 展示会 10 all in October.
+CHANNELS_BY_LAST_YEAR = {
+    "広告": (34, 33, 33) + (0,) * 9,
+    "オーガニック": (5,) * 9 + (4, 4, 14),
+    "メルマガ": (5, 5) + (4,) * 10,
+    "展示会": (0,) * 9 + (10, 0, 0),
+}
+
+
+def apply_url(worksheet):
+    return f"/worksheets/{worksheet.pk}/apply/"
+
+
+def preview_new_cv(html):
+    """The preview's new CV数 per month, January first."""
+    body = html.split('id="apply-preview"')[1].split("</tbody>")[0]
+    return tuple(
+        int(cv)
+        for cv in re.findall(
+            r'<td class="num new">([\d,]+)</td><td class="num new">[^<]*%</td>', body
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_preview_by_last_year_shows_the_spread_and_what_fell_back(
+    account, channels, marketer, last_year
+):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    response = signed_in(marketer).get(
+        apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert preview_new_cv(html) == TOTALS_BY_LAST_YEAR
+    assert "CV数は前年（2025年）の実績CV数の比で配分しています。" in html
+    assert "実績CV数がない月（1月、2月）は、前年の目標CV数の比で配分しました。" in html
+    assert (
+        "オーガニック: 実績がない月（12月）は、前年の目標の比で配分しました。" in html
+    )
+    assert "前年の実績も目標もないため均等に配分したチャネル: メルマガ" in html
+    for name, months in CHANNELS_BY_LAST_YEAR.items():
+        row = html.split(f'data-channel="{name}" data-when="new">')[1].split("</tr>")[0]
+        cells = re.findall(r'<td class="num new">([^<]*)</td>', row)
+        assert tuple(int(c) for c in cells[:12]) == months, name
+    # The choice stays chosen, and the confirmation sends it.
+    assert re.search(r'value="last_year" id="[^"]+" checked', html)
+    assert '<input type="hidden" name="spread" value="last_year">' in html
+    assert not MonthlyGoal.objects.filter(year=2026).exists()
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+
+
+@pytest.mark.django_db
+def test_apply_by_last_year_writes_the_totals_and_each_channel(
+    account, channels, marketer, last_year
+):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    response = signed_in(marketer).post(
+        apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+    )
+    assert response.status_code == 302
+    stored = {
+        goal.month: (goal.cv_count, goal.cv_rate)
+        for goal in MonthlyGoal.objects.filter(account=account, year=2026)
+    }
+    assert tuple(stored[m][0] for m in range(1, 13)) == TOTALS_BY_LAST_YEAR
+    assert {rate for _cv, rate in stored.values()} == {D("1.00")}
+    written = goals(account)
+    for name, months in CHANNELS_BY_LAST_YEAR.items():
+        assert tuple(written[name, m][0] for m in range(1, 13)) == months, name
+    assert written["広告", 1][1] == D("1.00") and written["展示会", 10][1] is None
+    assert ChangeRecord.objects.filter(
+        account=account, source=ChangeSource.WORKSHEET
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_by_last_year_follows_the_fiscal_year(account, channels, marketer):
+    """With an April start, 2025年度's April is the first weight: the spread
+    begins with 2026年度's April."""
+    account.fiscal_year_start_month = 4
+    account.save()
+    MonthlyActual.objects.create(account=account, year=2025, month=4, cv_count=1)
+    MonthlyActual.objects.create(account=account, year=2026, month=3, cv_count=1)
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    html = (
+        signed_in(marketer)
+        .get(apply_url(worksheet), {"year": "2026", "spread": "last_year"})
+        .content.decode()
+    )
+    new = preview_new_cv(html)  # in fiscal order: 4月 … 3月
+    assert new == (109,) + (0,) * 10 + (108,)
+    assert "前年（2025年度）の実績CV数の比" in html
+    # No channel has anything in 2025年度: each is spread evenly, by name.
+    assert "均等に配分したチャネル: 広告、オーガニック、メルマガ、展示会" in html
+
+
+@pytest.mark.django_db
+def test_nothing_last_year_spreads_the_totals_evenly_and_says_so(
+    account, channels, marketer
+):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    client = signed_in(marketer)
+    html = client.get(
+        apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+    ).content.decode()
+    assert (
+        "前年（2025年）の実績CV数も目標CV数もないため、CV数は均等に配分しています。"
+        in html
+    )
+    assert preview_new_cv(html) == (19,) + (18,) * 11
+    assert (
+        client.post(
+            apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+        ).status_code
+        == 302
+    )
+    assert MonthlyGoal.objects.get(account=account, year=2026, month=1).cv_count == 19
+
+
+@pytest.mark.django_db
+def test_the_preview_without_a_spread_is_even_and_says_it(account, channels, marketer):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    html = (
+        signed_in(marketer).get(apply_url(worksheet), {"year": "2026"}).content.decode()
+    )
+    assert preview_new_cv(html) == (19,) + (18,) * 11
+    assert re.search(r'value="even" id="[^"]+" checked', html)
+    assert '<input type="hidden" name="spread" value="even">' in html
+    assert 'id="apply-spread-totals"' not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ({}, "配分を選んでください。"),
+        ({"spread": ""}, "配分を選んでください。"),
+        ({"spread": "weights"}, "配分は「均等」か「前年の実績比」から選んでください。"),
+        (
+            {"spread": "前年の実績比"},
+            "配分は「均等」か「前年の実績比」から選んでください。",
+        ),
+    ],
+)
+def test_a_confirmation_without_a_valid_spread_writes_nothing(
+    account, channels, marketer, last_year, sent, message
+):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    response = signed_in(marketer).post(apply_url(worksheet), {"year": "2026", **sent})
+    assert response.status_code == 200
+    html = response.content.decode()
+    error = re.search(
+        r'<span class="field-error" id="id_spread-error">([^<]*)</span>', html
+    )
+    assert error.group(1) == message
+    assert 'aria-invalid="true"' in html
+    assert 'id="apply-preview"' not in html
+    assert _selected_year(html) == ["2026"]  # the year sent stays chosen
+    assert not MonthlyGoal.objects.filter(year=2026).exists()
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+    assert not ChangeRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_bad_spread_in_the_preview_is_a_message_not_a_preview(
+    account, channels, marketer
+):
+    worksheet = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    html = (
+        signed_in(marketer)
+        .get(apply_url(worksheet), {"year": "2026", "spread": "x"})
+        .content.decode()
+    )
+    assert "配分は「均等」か「前年の実績比」から選んでください。" in html
+    assert 'id="apply-preview"' not in html
+
+
+@pytest.mark.django_db
+def test_a_monthly_worksheet_offers_no_spread(account, channels, marketer, last_year):
+    worksheet = make_worksheet(account, channels)
+    client = signed_in(marketer)
+    html = client.get(apply_url(worksheet), {"year": "2026"}).content.decode()
+    assert 'name="spread"' not in html
+    assert "配分" not in html.split("<h1>")[1].split('id="apply-preview"')[0]
+    # Sent anyway, it changes nothing: the same leads every month.
+    response = client.post(
+        apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+    )
+    assert response.status_code == 302
+    assert set(
+        MonthlyGoal.objects.filter(account=account, year=2026).values_list(
+            "cv_count", flat=True
+        )
+    ) == {217}
+
+
+def _selected_year(html):
+    select = html.split('<select name="year" id="id_year">')[1].split("</select>")[0]
+    return re.findall(r'<option value="(\d+)" selected>', select)
+
+
+@pytest.mark.django_db
+def test_the_preview_by_last_year_reads_the_same_queries_whatever_the_channels(
+    account, channels, marketer, last_year
+):
+    client = signed_in(marketer)
+    small = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    extra = [
+        Channel.objects.create(account=account, name=f"チャネル{i}", online=i % 2 == 0)
+        for i in range(8)
+    ]
+    for channel in extra:
+        ChannelActual.objects.create(
+            account=account, channel=channel, year=2025, month=5, cv_count=3
+        )
+        ChannelGoal.objects.create(
+            account=account, channel=channel, year=2025, month=6, cv_count=4
+        )
+    large = make_worksheet(account, channels, basis=Basis.ANNUAL)
+    WorksheetChannel.objects.bulk_create(
+        WorksheetChannel(
+            worksheet=large,
+            position=10 + i,
+            name=channel.name,
+            online=channel.online,
+            meetings=4,
+            meeting_rate=D("25"),
+            channel=channel,
+        )
+        for i, channel in enumerate(extra)
+    )
+    query = {"year": "2026", "spread": "last_year"}
+    client.get(apply_url(small), query)  # warm the session
+
+    def count(worksheet):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(apply_url(worksheet), query)
+        assert response.status_code == 200
+        return len(queries.captured_queries), response.content.decode()
+
+    small_count, _ = count(small)
+    large_count, html = count(large)
+    assert 'data-channel="チャネル7" data-when="new"' in html
+    assert small_count == large_count

@@ -11,6 +11,7 @@ from funnel.domain.numbers import HUNDRED, MAX_COUNT, MAX_YEN, count_needed
 from funnel.domain.worksheet import (
     DEFAULT_CHANNELS,
     EVEN,
+    NOTHING_LAST_YEAR,
     REFERENCE_RANGES,
     ChannelPlan,
     MonthActuals,
@@ -538,7 +539,7 @@ def test_an_annual_plan_follows_last_years_profile_to_the_exact_total():
     assert counts == [32, 22, 11, 11, 11, 22, 32, 22, 11, 11, 11, 21]
     assert sum(counts) == 217
     assert {rate for _count, rate in plan} == {D("1")}
-    assert profile.fell_back == () and not profile.even
+    assert profile.fell_back == () and not profile.empty
 
 
 def test_a_month_without_an_actual_weighs_by_last_years_target():
@@ -559,8 +560,9 @@ def test_a_month_without_an_actual_weighs_by_last_years_target():
 
 def test_nothing_last_year_spreads_evenly():
     profile = last_year_profile([None] * 12, [None] * 12)
-    assert profile.even
-    assert last_year_profile([0] * 12, [None] * 12).even
+    assert profile.empty
+    assert last_year_profile([0] * 12, [None] * 12).empty
+    assert NOTHING_LAST_YEAR.empty and not EVEN.empty
     result = compute(seed_example())
     assert monthly_plan(result, D("1"), annual=True, profile=profile) == monthly_plan(
         result, D("1"), annual=True
@@ -630,7 +632,7 @@ def test_every_spread_adds_up_exactly_and_follows_its_weights(
             assert months is None
             continue
         assert sum(months) == total and all(type(m) is int for m in months)
-        if profile is not None and not profile.even:
+        if profile is not None and not profile.empty:
             # A month that weighed nothing last year gets nothing.
             assert all(
                 m == 0 for m, w in zip(months, profile.weights, strict=True) if w == 0

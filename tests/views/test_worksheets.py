@@ -1287,7 +1287,9 @@ def test_apply_monthly_basis_writes_same_figures_each_month(
 
 def test_apply_annual_basis_spreads_total_over_months(marketer_client, account):
     worksheet = make_worksheet(account, basis=Basis.ANNUAL, cv_rate=D("2.5"))
-    marketer_client.post(f"/worksheets/{worksheet.pk}/apply/", {"year": "2026"})
+    marketer_client.post(
+        f"/worksheets/{worksheet.pk}/apply/", {"year": "2026", "spread": "even"}
+    )
     stored = goals(account)
     assert sorted(stored) == list(range(1, 13))
     counts = [stored[month][0] for month in range(1, 13)]
@@ -1323,7 +1325,9 @@ def test_apply_preview_shows_the_months_in_fiscal_order_as_written(
     assert [month for month, _cv in rows][:2] == ["4月", "5月"]
     assert rows[0] == ("4月", "19")
     assert rows[-1] == ("3月", "18")
-    marketer_client.post(f"/worksheets/{worksheet.pk}/apply/", {"year": "2026"})
+    marketer_client.post(
+        f"/worksheets/{worksheet.pk}/apply/", {"year": "2026", "spread": "even"}
+    )
     assert goals(account)[4][0] == 19
     assert goals(account, 2027)[3][0] == 18
 
@@ -1478,6 +1482,9 @@ def test_apply_offers_the_worksheets_own_year_first(
     worksheet = make_worksheet(account, entry_date=entry_date)
     html = marketer_client.get(f"/worksheets/{worksheet.pk}/apply/").content.decode()
     assert _selected_year(html) == [expected]
+    # Offered once: the year in the list is chosen there, not added again.
+    years = re.findall(r'<option value="(\d+)"', html)
+    assert len(years) == len(set(years)), years
     assert 'id="apply-preview"' not in html  # chosen, not yet previewed
 
 
