@@ -9,13 +9,19 @@ from typing import NamedTuple
 from django import forms
 from django.forms import BoundField
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from funnel.domain import numbers
 from funnel.domain.channels import ChannelMonth, ChannelYear, PlanChannel, channel_plan
 from funnel.domain.grid import MONTHS, opens_calendar_year
 from funnel.formatting import count_text, month_label, rate_text
 from funnel.forms.fields import CountField, LoadedBase, RateField
-from funnel.forms.grid import CALENDAR_MONTHS, UNREADABLE_BASE
+from funnel.forms.grid import (
+    CALENDAR_MONTHS,
+    SPREAD_EVEN,
+    UNREADABLE_BASE,
+    GridSpreadForm,
+)
 
 # Hidden inputs: the page's channels in order, and which of them are Web. The
 # Web flags are read by the live recompute only (a calculator that knows no
@@ -245,24 +251,68 @@ def preview_data(data, updates, *, blanks):
     return data
 
 
+class ChannelSpreadForm(GridSpreadForm):
+    """A channel's 配分: the grid's form (均等 / 前年の実績比 / 比率を指定, the 12
+    weights and their checks) with every field named after the channel
+    (``spread_total_<id>``, ``spread_by_<id>``, ``spread_weight_<month>_<id>``),
+    so that each channel's tool is its own inside the page's one form. A
+    channel that is not Web spreads リード数 and has no CV率."""
+
+    def __init__(self, *args, channel, months, **kwargs):
+        self.channel = channel
+        super().__init__(*args, months=months, **kwargs)
+        # A page from before the choice sends no spread_by_<id>: even, as
+        # its button said.
+        self.fields["spread_by"].required = False
+        if not channel.online:
+            del self.fields["spread_rate"]
+            total = self.fields["spread_total"]
+            total.label = _("年間リード数")
+            total.error_messages["required"] = _("年間リード数を入力してください。")
+        for _year, month in months:
+            self.fields[f"spread_weight_{month}"].label = gettext(
+                "%(channel)s %(month)d月 比率"
+            ) % {"channel": channel.name, "month": month}
+
+    def add_prefix(self, field_name):
+        # Django's hook for a form's field names: suffixed, as the page's
+        # other per-channel inputs are (cv_<id>_<month> aside).
+        return f"{field_name}_{self.channel.id}"
+
+    def spread_by(self):
+        """The choice of a valid form (a page without it: even)."""
+        return self.cleaned_data.get("spread_by") or SPREAD_EVEN
+
+
 class ChannelTool(NamedTuple):
-    """A channel's 一括入力 as typed: the month 全月に適用 copies, and the year's
-    total and CV率 配分 spreads evenly."""
+    """A channel's 一括入力: the month 全月に適用 copies, as typed, and its
+    配分 form (bound only when its button was pressed; the others show what
+    was typed in them); ``pressed``: this channel's 配分 was the last tool."""
 
     fill_from: str
-    spread_total: str
-    spread_rate: str
+    spread: ChannelSpreadForm
+    pressed: bool
 
 
-def channel_tools(data, channels, months):
+def channel_tools(data, channels, months, *, spread=None):
     """{channel id: ChannelTool} with what was typed (``data``) or the first
-    month of the year."""
+    month of the year; ``spread`` is the bound 配分 form of the channel whose
+    button was pressed, with its messages."""
     first = str(months[0][1])
-    return {
-        channel.id: ChannelTool(
-            fill_from=(data or {}).get(f"fill_from_{channel.id}", first),
-            spread_total=(data or {}).get(f"spread_total_{channel.id}", ""),
-            spread_rate=(data or {}).get(f"spread_rate_{channel.id}", ""),
+    typed = dict(data.items()) if data is not None else {}
+    tools = {}
+    for channel in channels:
+        pressed = spread is not None and spread.channel.id == channel.id
+        form = spread if pressed else ChannelSpreadForm(channel=channel, months=months)
+        if not pressed:
+            form.initial = {
+                name: typed[form.add_prefix(name)]
+                for name in form.fields
+                if form.add_prefix(name) in typed
+            }
+        tools[channel.id] = ChannelTool(
+            fill_from=typed.get(f"fill_from_{channel.id}", first),
+            spread=form,
+            pressed=pressed,
         )
-        for channel in channels
-    }
+    return tools

@@ -19,10 +19,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
-from funnel.domain import numbers
 from funnel.domain.channels import PlanChannel
 from funnel.domain.grid import (
     fiscal_months,
+    last_year_weights,
     month_figures,
     opens_calendar_year,
     spread_year,
@@ -31,12 +31,14 @@ from funnel.domain.grid import (
 from funnel.formatting import month_label, year_label
 from funnel.forms.channel_plan import (
     ChannelPlanForm,
+    ChannelSpreadForm,
     calculator_channels,
     channel_tools,
     posted_channel_ids,
     preview_data,
 )
 from funnel.forms.fields import sent_in_full
+from funnel.forms.grid import SPREAD_LAST_YEAR, SPREAD_WEIGHTS
 from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
 
@@ -70,11 +72,14 @@ def _plan_channels(channels):
     return [PlanChannel(c.pk, c.name, c.online) for c in channels]
 
 
-def _context(request, year, form, year_plan, **extra):
+def _context(request, year, form, year_plan, *, spread=None, **extra):
     plan = form.plan()
     tables = form.tables(plan)
     tools = channel_tools(
-        form.data if form.is_bound else None, form.channels, form.months
+        form.data if form.is_bound else None,
+        form.channels,
+        form.months,
+        spread=spread,
     )
     return {
         **_nav(request, year),
@@ -203,7 +208,8 @@ def _post(request, year):
 def _render_posted(request, year, channels, *, status, data=None, **extra):
     """The page again with what was typed (and the base it was typed on), or
     with ``data`` a bulk tool filled in; the stored values, read only now,
-    mark which cells differ from them."""
+    mark which cells differ from them. ``extra`` may carry the pressed
+    ``spread`` form, whose messages show beside its fields."""
     values = selectors.channel_goal_values(account=request.account, year=year)
     form = ChannelPlanForm(
         request.POST if data is None else data,
@@ -220,15 +226,17 @@ def _render_posted(request, year, channels, *, status, data=None, **extra):
 
 
 def _bulk(request, year, channels, tool, channel_id):
-    """全月に適用, 年間の配分 (evenly) of one channel, or 前年をコピー of every
-    channel: the page again with new values in its inputs, as unsaved
-    changes the user reviews and then saves. The base_* values pass through,
-    so 保存 still detects a save made by someone else meanwhile."""
+    """全月に適用, 年間の配分 (均等, 前年の実績比 or 比率を指定) of one channel,
+    or 前年をコピー of every channel: the page again with new values in its
+    inputs, as unsaved changes the user reviews and then saves. The base_*
+    values pass through, so 保存 still detects a save made by someone else
+    meanwhile."""
     year_plan = selectors.plan_for(account=request.account, year=year)
     if year_plan.is_locked:
         messages.error(request, services.locked_message(year_plan))
         return _render_posted(request, year, channels, status=409)
     months = _months(request, year)
+    spread = None  # the 配分 form of the channel whose button was pressed
     if tool == "copy_previous":
         updates = _copy_previous(request, year, channels, months)
     else:
@@ -240,11 +248,14 @@ def _bulk(request, year, channels, tool, channel_id):
             form = ChannelPlanForm(request.POST, channels=channels, months=months)
             updates = _fill_all(request, form, channel, months)
         else:
-            updates = _spread(request, channel, months)
+            spread = ChannelSpreadForm(request.POST, channel=channel, months=months)
+            updates = _spread(request, year, channel, months, spread)
     if updates is None:
-        return _render_posted(request, year, channels, status=200)
+        return _render_posted(request, year, channels, status=200, spread=spread)
     data = preview_data(request.POST, updates, blanks=tool == "copy_previous")
-    return _render_posted(request, year, channels, status=200, data=data, bulk=tool)
+    return _render_posted(
+        request, year, channels, status=200, data=data, bulk=tool, spread=spread
+    )
 
 
 def _copy_previous(request, year, channels, months):
@@ -306,40 +317,77 @@ def _fill_all(request, form, channel, months):
     return {(channel.id, month): values[channel.id, source] for _y, month in months}
 
 
-def _spread(request, channel, months):
-    """The year's figure typed for ``channel`` spread evenly over its months
-    (largest remainder: the months add up exactly), with its CV率, if typed,
-    in every month."""
-    try:
-        total = numbers.parse_count(request.POST.get(f"spread_total_{channel.id}", ""))
-        rate = (
-            numbers.parse_rate(request.POST.get(f"spread_rate_{channel.id}", ""))
-            if channel.online
-            else None
-        )
-    except numbers.ParseError:
-        total = None
-    if total is None:
-        messages.error(
-            request,
-            _(
-                "%(channel)s の年間の数値を0以上の整数で入力してください（CV率は空欄か、0より大きく100以下）。"
-            )
-            % {"channel": channel.name},
-        )
+def _spread(request, year, channel, months, form):
+    """The year's figure typed for ``channel`` spread over its months as the
+    grid's 配分 does (largest remainder: the months add up exactly): evenly,
+    by the channel's last year (its actuals, its targets where a month has
+    none) or by the weights typed; its CV率, if typed, in every month. A
+    refusal is a message beside the tool's field, and nothing is filled."""
+    names = {"channel": channel.name}
+    refused = _(
+        "%(channel)s を配分できませんでした。赤く表示された欄を直してください。"
+    )
+    if not form.is_valid():
+        messages.error(request, refused % names)
         return None
-    spread = spread_year(total, rate, [1] * len(months))
-    messages.info(
-        request,
-        _(
+    total = form.cleaned_data["spread_total"]
+    names["total"] = f"{total:,}"
+    fell_back = []
+    if form.spread_by() == SPREAD_LAST_YEAR:
+        weights, fell_back = _last_year_weights(request, year, channel, months)
+        if not any(weights):
+            form.add_error(
+                "spread_by",
+                _(
+                    "前年（%(label)s）の%(channel)sの実績も目標もないため、前年の実績比では配分できません。"
+                )
+                % {**names, "label": year_label(request.account, year - 1)},
+            )
+            messages.error(request, refused % names)
+            return None
+        done = _(
+            "%(channel)s の年間 %(total)s を前年の実績比で配分しました。保存するまで反映されません。"
+        )
+    elif form.spread_by() == SPREAD_WEIGHTS:
+        weights = form.weights()
+        done = _(
+            "%(channel)s の年間 %(total)s を指定の比率で配分しました。保存するまで反映されません。"
+        )
+    else:
+        weights = [1] * len(months)
+        done = _(
             "%(channel)s の年間 %(total)s を各月に均等に配分しました。保存するまで反映されません。"
         )
-        % {"channel": channel.name, "total": f"{total:,}"},
-    )
+    spread = spread_year(total, form.cleaned_data.get("spread_rate"), weights)
+    messages.info(request, done % names)
+    if fell_back:
+        messages.info(
+            request,
+            _(
+                "前年（%(label)s）の%(channel)sの実績がない月（%(months)s）は、前年の目標の比で配分しました。"
+            )
+            % {
+                **names,
+                "label": year_label(request.account, year - 1),
+                "months": "、".join(month_label(months[i][1]) for i in fell_back),
+            },
+        )
     return {
         (channel.id, month): values
         for (_y, month), values in zip(months, spread, strict=True)
     }
+
+
+def _last_year_weights(request, year, channel, months):
+    """前年の実績比, as the grid weighs it: the channel's actual of each month
+    last year, its target there where no actual was recorded (two queries,
+    whatever the number of channels)."""
+    actuals = selectors.channel_actual_values(account=request.account, year=year - 1)
+    targets = selectors.channel_goal_values(account=request.account, year=year - 1)
+    return last_year_weights(
+        [actuals.get((channel.id, m), (None, None))[0] for _y, m in months],
+        [targets.get((channel.id, m), (None, None))[0] for _y, m in months],
+    )
 
 
 def _refuse(request, year, ids, message, *, status):

@@ -15,6 +15,7 @@ from funnel.models import (
     ChangeRecord,
     ChangeSource,
     Channel,
+    ChannelActual,
     ChannelGoal,
     GoalYearPlan,
     MonthlyGoal,
@@ -345,7 +346,12 @@ def test_bulk_tools_fill_a_channel_and_save_nothing(marketer_client, account, ch
     bad = marketer_client.post(
         URL, data | {f"spread_total_{ads}": "-3", "action": f"spread:{ads}"}
     )
-    assert "の年間の数値を0以上の整数で入力してください" in bad.content.decode()
+    html = bad.content.decode()
+    assert "広告 を配分できませんでした。" in html
+    assert _error(html, f"spread-total-{ads}").startswith(
+        "マイナスの値は入力できません"
+    )
+    assert f'name="spread_total_{ads}" id="spread-total-{ads}" value="-3"' in html
     assert not ChannelGoal.objects.exists()
 
 
@@ -389,3 +395,307 @@ def test_the_plain_recompute_saves_nothing(marketer_client, channels):
     assert response.status_code == 200
     assert re.search(rf'id="visits-{ads}-4"[^>]*>234<', response.content.decode())
     assert not ChannelGoal.objects.exists()
+
+
+# --- 配分: 均等 / 前年の実績比 / 比率を指定, per channel --------------------------
+
+
+def _error(html, field_id):
+    """The message beside a field (its ``<id>-error`` span), or ""."""
+    found = re.search(
+        rf'<span class="field-error" id="{field_id}-error"[^>]*>([^<]*)<', html
+    )
+    assert found, field_id
+    return found.group(1)
+
+
+def spread_post(client, channel, by=None, **fields):
+    """The page as loaded, with ``channel``'s 配分 filled in (``fields``
+    without the channel suffix) and its button pressed."""
+    data = page_data(client)
+    if by is not None:
+        data[f"spread_by_{channel}"] = by
+    for name, text in fields.items():
+        data[f"{name}_{channel}"] = text
+    data["action"] = f"spread:{channel}"
+    return data
+
+
+def _cv(html, channel):
+    return [_value(html, f"cv_{channel}_{m}") for m in range(1, 13)]
+
+
+def last_year(account, marketer, channel, *, actuals=None, targets=None):
+    """2025's actuals ({month: CV数}) and targets ({month: CV数}) of a channel."""
+    for month, cv_count in (actuals or {}).items():
+        ChannelActual.objects.create(
+            account=account, channel=channel, year=2025, month=month, cv_count=cv_count
+        )
+    if targets:
+        services.channel_year_save(
+            account=account,
+            year=2025,
+            values={(channel.pk, m): (cv, None) for m, cv in targets.items()},
+            user=marketer,
+        )
+
+
+def test_the_spread_offers_the_grids_three_choices_per_channel(
+    marketer_client, channels
+):
+    html = marketer_client.get(URL).content.decode()
+    ads, expo = channels["広告"].pk, channels["展示会"].pk
+    for channel in (ads, expo):
+        for n, (value, label) in enumerate(
+            [("even", "均等"), ("last_year", "前年の実績比"), ("weights", "比率を指定")]
+        ):
+            radio = f'name="spread_by_{channel}" value="{value}" id="id_spread_by_{channel}_{n}"'
+            assert radio in html
+            assert f'<label for="id_spread_by_{channel}_{n}">{label}</label>' in html
+        assert f'id="id_spread_by_{channel}_0" checked' in html  # 均等 by default
+        assert f'data-spread-weights="spread_by_{channel}"' in html
+        assert f'<label for="spread-total-{channel}">' in html
+    assert 'aria-label="広告 4月 比率"' in html
+    assert f'<label for="id_spread_weight_4_{ads}">4月</label>' in html
+    assert f'<label for="spread-rate-{ads}">CV率（全月）</label>' in html
+    assert f'id="spread-rate-{expo}"' not in html  # no CV率 for 展示会
+    assert f'<label for="spread-total-{expo}">年間リード数</label>' in html
+
+
+def test_spread_evenly_with_a_rate(marketer_client, account, channels):
+    ads = channels["広告"].pk
+    data = spread_post(
+        marketer_client, ads, "even", spread_total="1,000", spread_rate="1.5"
+    )
+    response = marketer_client.post(URL, data, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    counts = [int(c) for c in _cv(html, ads)]
+    assert sum(counts) == 1000 and max(counts) - min(counts) == 1
+    assert all(_value(html, f"rate_{ads}_{m}") == "1.5" for m in range(1, 13))
+    assert "広告 の年間 1,000 を各月に均等に配分しました。" in html
+    assert 'data-bulk="spread"' in html and 'id="bulk-mark"' in html
+    # The channel's tool stays open with what was typed in it.
+    assert re.search(r'<details class="channel-tools" open>\s*<summary>広告の', html)
+    assert _value(html, f"spread_total_{ads}") == "1,000"
+    assert not ChannelGoal.objects.exists()
+
+
+def test_spread_by_last_years_actuals(marketer_client, marketer, account, channels):
+    ads, organic = channels["広告"], channels["オーガニック"]
+    last_year(account, marketer, ads, actuals={1: 10, 2: 30, 7: 60})
+    # Another channel's last year weighs nothing here.
+    last_year(account, marketer, organic, actuals={m: 50 for m in range(1, 13)})
+    data = spread_post(marketer_client, ads.pk, "last_year", spread_total="1000")
+    html = marketer_client.post(URL, data).content.decode()
+    counts = _cv(html, ads.pk)
+    assert counts[0] == "100" and counts[1] == "300" and counts[6] == "600"
+    assert counts[2] == "0"
+    assert "広告 の年間 1,000 を前年の実績比で配分しました。" in html
+    assert "目標の比で配分しました" not in html
+    assert _value(html, f"cv_{organic.pk}_1") == ""
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+
+
+def test_spread_by_last_year_falls_back_to_its_targets(
+    marketer_client, marketer, account, channels
+):
+    """A month without an actual weighs by the channel's target of last
+    year, and the message names those months."""
+    expo = channels["展示会"]
+    last_year(
+        account,
+        marketer,
+        expo,
+        actuals={1: 20, 2: 20},
+        targets={1: 999, 3: 40, 4: 20},
+    )
+    data = spread_post(marketer_client, expo.pk, "last_year", spread_total="100")
+    html = marketer_client.post(URL, data).content.decode()
+    assert _cv(html, expo.pk)[:5] == ["20", "20", "40", "20", "0"]
+    assert (
+        "前年（2025年）の展示会の実績がない月（3月、4月）は、前年の目標の比で配分しました。"
+        in html
+    )
+
+
+def test_a_channel_without_last_year_is_told_so_and_nothing_changes(
+    marketer_client, marketer, account, channels
+):
+    ads, organic = channels["広告"], channels["オーガニック"]
+    last_year(account, marketer, organic, actuals={4: 9}, targets={5: 9})
+    data = spread_post(marketer_client, ads.pk, "last_year", spread_total="120")
+    data[f"cv_{ads.pk}_4"] = "7"
+    response = marketer_client.post(URL, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        _error(html, f"id_spread_by_{ads.pk}")
+        == "前年（2025年）の広告の実績も目標もないため、前年の実績比では配分できません。"
+    )
+    assert "広告 を配分できませんでした。" in html
+    assert _cv(html, ads.pk)[3] == "7" and _cv(html, ads.pk)[4] == ""
+    assert _value(html, f"spread_total_{ads.pk}") == "120"
+    assert f'id="id_spread_by_{ads.pk}_1" checked' in html
+    assert "data-bulk" not in html and 'id="bulk-mark"' not in html
+    assert re.search(r'<details class="channel-tools" open>\s*<summary>広告の', html)
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+
+
+def test_spread_by_typed_weights(marketer_client, channels):
+    ads = channels["広告"].pk
+    data = spread_post(marketer_client, ads, "weights", spread_total="100")
+    data |= {f"spread_weight_{m}_{ads}": "" for m in range(1, 13)}
+    data |= {
+        f"spread_weight_1_{ads}": "1,000",
+        f"spread_weight_2_{ads}": "１０００",
+        f"spread_weight_3_{ads}": "2000",
+    }
+    html = marketer_client.post(URL, data).content.decode()
+    assert _cv(html, ads)[:4] == ["25", "25", "50", "0"]
+    assert "広告 の年間 100 を指定の比率で配分しました。" in html
+    assert _value(html, f"spread_weight_2_{ads}") == "１０００"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id", "message"),
+    [
+        ({"spread_total": ""}, "spread-total-{id}", "年間CV数を入力してください。"),
+        ({"spread_total": "12.5"}, "spread-total-{id}", "小数は入力できません"),
+        ({"spread_rate": "abc"}, "spread-rate-{id}", "率を数値で入力してください"),
+        (
+            {"spread_by": "random"},
+            "id_spread_by_{id}",
+            "配分のしかたを選んでください。",
+        ),
+        (
+            {"spread_by": "weights"},
+            "id_spread_by_{id}",
+            "比率を1つ以上入力してください（0より大きい整数）。",
+        ),
+        (
+            {"spread_by": "weights", "spread_weight_5": "1.5"},
+            "id_spread_weight_5_{id}",
+            "比率は整数で入力してください（例: 前年のCV数）。",
+        ),
+        (
+            {"spread_by": "weights", "spread_weight_5": "x"},
+            "id_spread_weight_5_{id}",
+            "比率を数値で入力してください（例: 120）。",
+        ),
+    ],
+)
+def test_bad_spread_input_is_refused_beside_the_field(
+    marketer_client, channels, fields, field_id, message
+):
+    ads = channels["広告"].pk
+    data = spread_post(marketer_client, ads, "even", spread_total="1200")
+    data |= {f"{name}_{ads}": text for name, text in fields.items()}
+    data[f"cv_{ads}_3"] = "abc"
+    response = marketer_client.post(URL, data, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in _error(html, field_id.format(id=ads))
+    assert "広告 を配分できませんでした。赤く表示された欄を直してください。" in html
+    # The typed text stays, in the tool and in the table.
+    for name, text in fields.items():
+        if name != "spread_by":
+            assert _value(html, f"{name}_{ads}") == text
+    assert _value(html, f"cv_{ads}_3") == "abc"
+    assert _value(html, f"cv_{ads}_4") == ""
+    assert "data-bulk" not in html
+    assert not ChannelGoal.objects.exists()
+
+
+def test_a_channel_that_is_not_web_spreads_leads_without_a_rate(
+    marketer_client, channels
+):
+    expo = channels["展示会"].pk
+    empty = spread_post(marketer_client, expo, "even", spread_total="")
+    html = marketer_client.post(URL, empty).content.decode()
+    assert _error(html, f"spread-total-{expo}") == "年間リード数を入力してください。"
+    data = spread_post(marketer_client, expo, "even", spread_total="24")
+    data[f"spread_rate_{expo}"] = "abc"  # not a field of 展示会: ignored
+    html = marketer_client.post(URL, data).content.decode()
+    assert _cv(html, expo) == ["2"] * 12
+
+
+def test_saving_after_a_spread_records_a_bulk_change(
+    marketer_client, account, channels
+):
+    ads = channels["広告"].pk
+    data = spread_post(
+        marketer_client, ads, "weights", spread_total="12", spread_rate="2"
+    )
+    data |= {f"spread_weight_{m}_{ads}": "1" for m in range(1, 13)}
+    html = marketer_client.post(URL, data).content.decode()
+    data = page_data(marketer_client) | {"bulk": "1", "action": "save"}
+    for m in range(1, 13):
+        data[f"cv_{ads}_{m}"] = _value(html, f"cv_{ads}_{m}")
+        data[f"rate_{ads}_{m}"] = _value(html, f"rate_{ads}_{m}")
+    assert 'id="bulk-mark"' in html
+    assert marketer_client.post(URL, data).status_code == 302
+    assert stored(account) == {("広告", m): (1, Decimal("2.00")) for m in range(1, 13)}
+    assert set(
+        ChangeRecord.objects.filter(year=2026, subject="広告").values_list(
+            "source", flat=True
+        )
+    ) == {ChangeSource.BULK}
+
+
+@pytest.mark.parametrize("by", ["even", "last_year", "weights"])
+def test_a_manager_cannot_spread(manager_client, marketer, account, channels, by):
+    ads = channels["広告"]
+    last_year(account, marketer, ads, actuals={1: 5})
+    data = {"channel": [str(ads.pk)], "action": f"spread:{ads.pk}"}
+    data |= {f"spread_by_{ads.pk}": by, f"spread_total_{ads.pk}": "12"}
+    data |= {f"spread_weight_{m}_{ads.pk}": "1" for m in range(1, 13)}
+    assert manager_client.post(URL, data).status_code == 403
+    assert (
+        manager_client.post(URL, data, headers={"HX-Request": "true"}).status_code
+        == 403
+    )
+    assert not ChannelGoal.objects.filter(year=2026).exists()
+
+
+def test_another_accounts_channel_cannot_be_spread(
+    outsider_client, marketer, account, other_account, channels
+):
+    ads = channels["広告"]
+    last_year(account, marketer, ads, actuals={1: 777})
+    data = {"channel": [str(ads.pk)], "action": f"spread:{ads.pk}"}
+    data |= {f"spread_by_{ads.pk}": "last_year", f"spread_total_{ads.pk}": "12"}
+    assert outsider_client.post(URL, data).status_code == 404
+
+
+def _post_queries(client, data):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(URL, data).status_code == 200
+    return len(queries)
+
+
+def test_a_spread_by_last_year_asks_the_same_queries_with_more_channels(
+    marketer_client, marketer, account, channels
+):
+    ads = channels["広告"]
+    last_year(account, marketer, ads, actuals={1: 5}, targets={2: 5})
+    few = _post_queries(
+        marketer_client,
+        spread_post(marketer_client, ads.pk, "last_year", spread_total="12"),
+    )
+    for n in range(7):
+        Channel.objects.create(account=account, name=f"追加{n}", online=n % 2 == 0)
+    every = selectors.channel_list(account=account)
+    for year in (2025, 2026):
+        services.channel_year_save(
+            account=account,
+            year=year,
+            values={(c.pk, m): (5, Decimal(2)) for c in every for m in range(1, 13)},
+            user=marketer,
+        )
+    for c in every:
+        last_year(account, marketer, c, actuals={3: 4} if c != ads else {})
+    many = spread_post(marketer_client, ads.pk, "last_year", spread_total="12")
+    assert len(many["channel"]) == 11
+    assert _post_queries(marketer_client, many) <= few
+
