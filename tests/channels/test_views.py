@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from funnel import selectors, services
+from funnel.forms.channels import MAX_CHANNELS
 from funnel.models import (
     ChangeRecord,
     ChangeSource,
@@ -699,3 +700,38 @@ def test_a_spread_by_last_year_asks_the_same_queries_with_more_channels(
     assert len(many["channel"]) == 11
     assert _post_queries(marketer_client, many) <= few
 
+
+def every_field(html):
+    """What a browser sends of the page's form: each named input and select
+    with its value (a radio only when checked), but the buttons."""
+    start = html.index('id="grid-form"')
+    form = html[start : html.index("</form>", start)]
+    data = {}
+    for tag in re.findall(r"<(?:input|select)\b[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or ('type="radio"' in tag and " checked" not in tag):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data.setdefault(name.group(1), []).append(value.group(1) if value else "")
+    return data
+
+
+def test_the_page_of_the_most_channels_an_account_keeps_can_be_posted(
+    marketer_client, account
+):
+    """30 Web channels (the account's limit), every tool's field sent as the
+    browser sends them: past Django's default of 1,000 fields a request."""
+    for n in range(MAX_CHANNELS):
+        Channel.objects.create(account=account, name=f"チャネル{n}", online=True)
+    data = every_field(marketer_client.get(URL).content.decode())
+    assert sum(len(values) for values in data.values()) > 1000
+    first = selectors.channel_list(account=account)[0].pk
+    data |= {f"spread_total_{first}": "12", "action": f"spread:{first}"}
+    response = marketer_client.post(URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _value(html, f"cv_{first}_4") == "1"
+    # Saved from the preview, as it shows.
+    data = every_field(html) | {"action": "save"}
+    assert marketer_client.post(URL, data).status_code == 302
+    assert ChannelGoal.objects.filter(account=account).count() == 12
