@@ -9,7 +9,14 @@ import pytest
 from playwright.sync_api import expect
 
 from funnel import services
-from funnel.models import ChannelGoal, GoalYearPlan, MonthlyGoal
+from funnel.models import (
+    ChangeRecord,
+    ChangeSource,
+    ChannelActual,
+    ChannelGoal,
+    GoalYearPlan,
+    MonthlyGoal,
+)
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -148,3 +155,70 @@ def test_a_year_with_totals_switches_after_the_confirmation(page, account, marke
     page.get_by_role("button", name="合計で入力に戻す").click()
     expect(page.get_by_label("4月 CV数", exact=True)).to_have_value("7")
     assert not GoalYearPlan.objects.get(account=account, year=YEAR).channel_mode
+
+
+def test_a_channel_is_spread_by_last_years_actuals_on_a_phone(page, account, marketer):
+    """広告's 配分 by 前年の実績比: its actuals of last year (a month without
+    one weighs by its target), previewed in its months, then saved; at 360 px
+    with axe, the weights shown only for 比率を指定."""
+    services.channel_defaults_create(account=account)
+    ads = account.channels.get(name="広告")
+    for month, cv_count in {1: 10, 2: 30, 7: 50}.items():
+        ChannelActual.objects.create(
+            account=account, channel=ads, year=YEAR - 1, month=month, cv_count=cv_count
+        )
+    services.channel_year_save(
+        account=account, year=YEAR - 1, values={(ads.pk, 3): (10, None)}, user=marketer
+    )
+    page.set_viewport_size({"width": 360, "height": 800})
+    sign_in(page, "marketer")
+    page.goto(PLAN)
+    section = page.locator(f"#channel-{ads.pk}")
+    section.get_by_text("広告の一括入力").click()
+    weights = section.locator(f"#spread-weights-{ads.pk}")
+    expect(weights).to_be_hidden()  # 均等 is chosen
+    section.get_by_label("比率を指定").check()
+    expect(weights).to_be_visible()
+    expect(section.get_by_label("広告 12月 比率", exact=True)).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_accessible(page)
+
+    section.get_by_label("前年の実績比").check()
+    expect(weights).to_be_hidden()
+    section.get_by_label("年間CV数").fill("1,000")
+    section.get_by_label("CV率（全月）").fill("2")
+    section.get_by_role("button", name="配分する").click()
+    expect(
+        page.get_by_text("広告 の年間 1,000 を前年の実績比で配分しました。")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("前年（2025年）の広告の実績がない月（3月）")
+    ).to_be_visible()
+    expected = {1: "100", 2: "300", 3: "100", 4: "0", 7: "500"}
+    for month, cv_count in expected.items():
+        expect(page.get_by_label(f"広告 {month}月 CV数", exact=True)).to_have_value(
+            cv_count
+        )
+    expect(page.get_by_label("広告 1月 CV率", exact=True)).to_have_value("2")
+    expect(visits(page, "広告", 1)).to_have_text("5,000")
+    # The tool stays open with its choice; nothing is stored yet.
+    section = page.locator(f"#channel-{ads.pk}")
+    expect(section.get_by_label("前年の実績比")).to_be_checked()
+    expect(section.locator(f"#spread-weights-{ads.pk}")).to_be_hidden()
+    assert not ChannelGoal.objects.filter(year=YEAR).exists()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_accessible(page)
+
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("チャネル別の計画を保存しました。")).to_be_visible()
+    saved = dict(
+        ChannelGoal.objects.filter(year=YEAR, channel=ads).values_list(
+            "month", "cv_count"
+        )
+    )
+    assert saved[1] == 100 and saved[7] == 500 and sum(saved.values()) == 1000
+    assert set(
+        ChangeRecord.objects.filter(year=YEAR, subject="広告").values_list(
+            "source", flat=True
+        )
+    ) == {ChangeSource.BULK}
