@@ -420,13 +420,26 @@ def worksheet_apply(request, pk):
         )
         # The plan is in fiscal order, as services.worksheet_apply writes it:
         # its first month is the year's first (4月 with an April start).
+        if per_channel.unlinked:
+            after = [
+                month_figures(month, *values)
+                for month, values in zip(current, plan, strict=True)
+            ]
+        else:
+            # 反映 plans the year チャネル別: its grid then shows the Web
+            # channels' sums (visits rounded up channel by channel), and so
+            # does the preview, whatever the totals' own spread.
+            after = [
+                month.as_grid_month()
+                for month in channel_plan(
+                    services.plan_channels(per_channel.channels),
+                    list(current),
+                    per_channel.values,
+                ).months
+            ]
         preview = [
-            {
-                "month": month,
-                "current": current[month],
-                "new": month_figures(month, *values),
-            }
-            for month, values in zip(current, plan, strict=True)
+            {"month": new.month, "current": current[new.month], "new": new}
+            for new in after
         ]
         # The year before and after: ΣCV数 and Σ訪問数 as the grid totals them.
         totals = {

@@ -758,10 +758,14 @@ def test_an_annual_worksheet_is_applied_by_last_years_profile_on_a_phone(
     expect(page.locator("#apply-spread-channels-even")).to_have_text(
         "前年の実績も目標もないため均等に配分したチャネル: オーガニック、メルマガ"
     )
-    # 217 by 30, 20, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20 (200).
+    # The totals: 217 by 30, 20, 10, 10, 10, 20, 30, 20, 10, 10, 10, 20 (200).
     expected = [32, 22, 11, 11, 11, 22, 32, 22, 11, 11, 11, 21]
+    # What the grid will show, the year planned per channel: the Web
+    # channels' sums, 広告 by its Q1 (34, 33, 33), オーガニック 67 and メルマガ 50
+    # evenly.
+    grid = [45, 44, 43, 10, 10, 10, 10, 9, 9, 9, 9, 9]
     new_cv = page.locator("#apply-preview tbody tr td:nth-of-type(4)")
-    expect(new_cv).to_have_text([str(cv) for cv in expected])
+    expect(new_cv).to_have_text([str(cv) for cv in grid])
     ad_row = page.locator('#apply-channels tr[data-channel="広告"][data-when="new"] td')
     expect(ad_row.nth(1)).to_have_text("34")
     expect(ad_row.nth(4)).to_have_text("0")
@@ -777,6 +781,11 @@ def test_an_annual_worksheet_is_applied_by_last_years_profile_on_a_phone(
     expect(
         page.get_by_role("status").filter(has_text="2026年の目標設定に反映しました")
     ).to_be_visible()
+    # The grid shows what the preview showed.
+    for month in (1, 4, 12):
+        expect(page.get_by_label(f"{month}月 CV数", exact=True)).to_have_text(
+            str(grid[month - 1])
+        )
     stored = dict(
         MonthlyGoal.objects.filter(account=account, year=2026).values_list(
             "month", "cv_count"

@@ -335,6 +335,17 @@ CHANNELS_BY_LAST_YEAR = {
 }
 
 
+# What the grid of a year planned per channel shows (the Web channels' sums),
+# so what the preview's main table shows after 反映.
+WEB = ("広告", "オーガニック", "メルマガ")
+WEB_SUMS_BY_LAST_YEAR = tuple(
+    sum(CHANNELS_BY_LAST_YEAR[name][i] for name in WEB) for i in range(12)
+)
+# 均等: 広告 100 → 9 × 4 and 8 × 8; オーガニック 67 → 6 × 7 and 5 × 5; メルマガ 50
+# → 5 × 2 and 4 × 10; each channel from the fiscal year's first month.
+WEB_SUMS_EVEN = (20, 20, 19, 19, 18, 18, 18) + (17,) * 5
+
+
 def apply_url(worksheet):
     return f"/worksheets/{worksheet.pk}/apply/"
 
@@ -360,7 +371,9 @@ def test_preview_by_last_year_shows_the_spread_and_what_fell_back(
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert preview_new_cv(html) == TOTALS_BY_LAST_YEAR
+    # The grid will show the Web channels' sums, each spread by its own year.
+    assert preview_new_cv(html) == WEB_SUMS_BY_LAST_YEAR
+    assert sum(WEB_SUMS_BY_LAST_YEAR) == sum(TOTALS_BY_LAST_YEAR)
     assert "CV数は前年（2025年）の実績CV数の比で配分しています。" in html
     assert "実績CV数がない月（1月、2月）は、前年の目標CV数の比で配分しました。" in html
     assert (
@@ -416,11 +429,22 @@ def test_by_last_year_follows_the_fiscal_year(account, channels, marketer):
         .get(apply_url(worksheet), {"year": "2026", "spread": "last_year"})
         .content.decode()
     )
-    new = preview_new_cv(html)  # in fiscal order: 4月 … 3月
-    assert new == (109,) + (0,) * 10 + (108,)
+    # No channel has anything in 2025年度: each is spread evenly, by name,
+    # from 4月, and the grid will show their sums (in fiscal order: 4月 … 3月).
+    assert preview_new_cv(html) == WEB_SUMS_EVEN
     assert "前年（2025年度）の実績CV数の比" in html
-    # No channel has anything in 2025年度: each is spread evenly, by name.
     assert "均等に配分したチャネル: 広告、オーガニック、メルマガ、展示会" in html
+    # The totals follow 2025年度's profile: its April is 2026年度's April.
+    response = signed_in(marketer).post(
+        apply_url(worksheet), {"year": "2026", "spread": "last_year"}
+    )
+    assert response.status_code == 302
+    stored = {
+        (goal.year, goal.month): goal.cv_count
+        for goal in MonthlyGoal.objects.filter(account=account)
+    }
+    assert stored[2026, 4] == 109 and stored[2027, 3] == 108
+    assert sum(stored.values()) == 217
 
 
 @pytest.mark.django_db
@@ -436,7 +460,7 @@ def test_nothing_last_year_spreads_the_totals_evenly_and_says_so(
         "前年（2025年）の実績CV数も目標CV数もないため、CV数は均等に配分しています。"
         in html
     )
-    assert preview_new_cv(html) == (19,) + (18,) * 11
+    assert preview_new_cv(html) == WEB_SUMS_EVEN
     assert (
         client.post(
             apply_url(worksheet), {"year": "2026", "spread": "last_year"}
@@ -452,7 +476,7 @@ def test_the_preview_without_a_spread_is_even_and_says_it(account, channels, mar
     html = (
         signed_in(marketer).get(apply_url(worksheet), {"year": "2026"}).content.decode()
     )
-    assert preview_new_cv(html) == (19,) + (18,) * 11
+    assert preview_new_cv(html) == WEB_SUMS_EVEN
     assert re.search(r'value="even" id="[^"]+" checked', html)
     assert '<input type="hidden" name="spread" value="even">' in html
     assert 'id="apply-spread-totals"' not in html
