@@ -143,7 +143,7 @@ def channel_query(ids):
     """The channel page's live recompute as it sends it (hx-include of the
     whole form, as a POST body; the CSRF token is added where it is sent):
     the channels' ids in order and which are Web, every month's inputs and
-    the values they were loaded with. ``ids`` are (id, position)
+    the values they were loaded with, and each channel's bulk tools as left. ``ids`` are (id, position)
     pairs; the recompute is a calculator, so any ids do."""
     data = []
     for channel_id, position in ids:
@@ -158,6 +158,14 @@ def channel_query(ids):
                 fields.append((f"rate_{channel_id}_{month}", plain(rate)))
             for name, value in fields:
                 data += [(name, value), (f"base_{name}", value)]
+    # Each channel's bulk tools, untouched: the form sends them too.
+    for channel_id, position in ids:
+        data.append((f"fill_from_{channel_id}", "1"))
+        data.append((f"spread_total_{channel_id}", ""))
+        if channel_online(position):
+            data.append((f"spread_rate_{channel_id}", ""))
+        data.append((f"spread_by_{channel_id}", "even"))
+        data += [(f"spread_weight_{month}_{channel_id}", "") for month in range(1, 13)]
     return data
 
 
