@@ -19,8 +19,9 @@ from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.actuals import ActualYearForm
 from funnel.forms.fields import sent_in_full
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
+from funnel.models import ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
+from funnel.views.years import year_nav
 
 TEMPLATE = "funnel/actuals.html"
 logger = logging.getLogger(__name__)
@@ -82,10 +83,7 @@ def _context(request, year, form, goals, conflict=None, saved=False):
     )
     first_error = _first_error(form, months)
     return {
-        "year": year,
-        "year_label": year_label(request.account, year),
-        "previous_year": year - 1 if year > MIN_YEAR else None,
-        "next_year": year + 1 if year < MAX_YEAR else None,
+        **year_nav(request.account, year),
         "rows": [
             ActualRow(
                 achievement=m,

@@ -24,8 +24,9 @@ from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.channel_actuals import ChannelActualForm, cv_name, visits_name
 from funnel.forms.fields import sent_in_full
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
+from funnel.models import ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
+from funnel.views.years import year_nav
 
 TEMPLATE = "funnel/channel_actuals.html"
 logger = logging.getLogger(__name__)
@@ -92,10 +93,7 @@ def _context(request, year, channels, plan, form, conflict=None, saved=False):
         ]
         sections.append(Section(channel, achievement, rows))
     return {
-        "year": year,
-        "year_label": year_label(request.account, year),
-        "previous_year": year - 1 if year > MIN_YEAR else None,
-        "next_year": year + 1 if year < MAX_YEAR else None,
+        **year_nav(request.account, year),
         "sections": sections,
         "ranking": by_achievement(achievements),
         "behind": furthest_behind(achievements),

@@ -21,7 +21,6 @@ from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain.channels import PlanChannel
 from funnel.domain.grid import (
-    fiscal_months,
     last_year_weights,
     month_figures,
     opens_calendar_year,
@@ -39,8 +38,9 @@ from funnel.forms.channel_plan import (
 )
 from funnel.forms.fields import sent_in_full
 from funnel.forms.grid import SPREAD_LAST_YEAR, SPREAD_WEIGHTS
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource
+from funnel.models import ChangeSource
 from funnel.rendering import page_or_fragment, wants_fragment
+from funnel.views.years import year_months, year_nav
 
 TEMPLATE = "funnel/channel_plan.html"
 GRID_TEMPLATE = "funnel/goal_grid.html"
@@ -53,19 +53,6 @@ ACTIONS = (*SAVES, "recompute")
 # The 一括入力 tools: previews, nothing saved. 全月に適用 and 配分 name their
 # channel (``fill_all:<id>``); 前年をコピー is every channel's.
 BULK_ACTIONS = ("fill_all", "spread", "copy_previous")
-
-
-def _nav(request, year):
-    return {
-        "year": year,
-        "year_label": year_label(request.account, year),
-        "previous_year": year - 1 if year > MIN_YEAR else None,
-        "next_year": year + 1 if year < MAX_YEAR else None,
-    }
-
-
-def _months(request, year):
-    return fiscal_months(year, request.account.fiscal_year_start_month)
 
 
 def _plan_channels(channels):
@@ -82,7 +69,7 @@ def _context(request, year, form, year_plan, *, spread=None, **extra):
         spread=spread,
     )
     return {
-        **_nav(request, year),
+        **year_nav(request.account, year),
         "form": form,
         "sections": [(table, tools[table.channel.id]) for table in tables],
         "month_choices": [(month, month_label(month)) for _y, month in form.months],
@@ -107,7 +94,9 @@ def channel_plan_page(request, year):
         return _post(request, year)
     channels, _plan, values = selectors.channel_year(account=request.account, year=year)
     form = ChannelPlanForm(
-        channels=_plan_channels(channels), months=_months(request, year), values=values
+        channels=_plan_channels(channels),
+        months=year_months(request.account, year),
+        values=values,
     )
     year_plan = selectors.plan_for(account=request.account, year=year)
     return TemplateResponse(request, TEMPLATE, _context(request, year, form, year_plan))
@@ -133,7 +122,7 @@ def _post(request, year):
     if tool in BULK_ACTIONS:
         return _bulk(request, year, channels, tool, tool_channel)
     form = ChannelPlanForm(
-        request.POST, channels=channels, months=_months(request, year)
+        request.POST, channels=channels, months=year_months(request.account, year)
     )
     checked = action in ("save", "switch")
     saving = action in SAVES
@@ -195,7 +184,9 @@ def _post(request, year):
                 return redirect("funnel:goal-channels", year=year)
             values = selectors.channel_goal_values(account=request.account, year=year)
             form = ChannelPlanForm(
-                channels=channels, months=_months(request, year), values=values
+                channels=channels,
+                months=year_months(request.account, year),
+                values=values,
             )
             year_plan = selectors.plan_for(account=request.account, year=year)
             context = _context(request, year, form, year_plan)
@@ -214,7 +205,7 @@ def _render_posted(request, year, channels, *, status, data=None, **extra):
     form = ChannelPlanForm(
         request.POST if data is None else data,
         channels=channels,
-        months=_months(request, year),
+        months=year_months(request.account, year),
         values=values,
     )
     year_plan = selectors.plan_for(account=request.account, year=year)
@@ -235,7 +226,7 @@ def _bulk(request, year, channels, tool, channel_id):
     if year_plan.is_locked:
         messages.error(request, services.locked_message(year_plan))
         return _render_posted(request, year, channels, status=409)
-    months = _months(request, year)
+    months = year_months(request.account, year)
     spread = None  # the 配分 form of the channel whose button was pressed
     if tool == "copy_previous":
         updates = _copy_previous(request, year, channels, months)
@@ -453,7 +444,7 @@ def channel_grid(request, year, plan, *, status=200):
         account=request.account, year=year
     )
     figures = [month.as_grid_month() for month in by_channel.months]
-    months = _months(request, year)
+    months = year_months(request.account, year)
     first_year = months[0][0]
     rows = [
         {
@@ -467,7 +458,7 @@ def channel_grid(request, year, plan, *, status=200):
         for (cal, _month), f in zip(months, figures, strict=True)
     ]
     context = {
-        **_nav(request, year),
+        **year_nav(request.account, year),
         "channel_mode": True,
         "channel_rows": rows,
         "totals": year_totals(figures),
@@ -507,5 +498,5 @@ def goal_mode_total(request, year):
         messages.error(request, services.locked_message(plan))
         return redirect("funnel:goal-grid", year=year)
     return TemplateResponse(
-        request, "funnel/channel_mode_total.html", _nav(request, year)
+        request, "funnel/channel_mode_total.html", year_nav(request.account, year)
     )

@@ -14,10 +14,10 @@ from funnel import exports, selectors
 from funnel.access import member_required
 from funnel.domain import worksheet as worksheet_domain
 from funnel.domain.achievement import target_achievements
-from funnel.domain.grid import fiscal_months
 from funnel.formatting import year_label
 from funnel.forms.worksheet import worksheet_input_of
 from funnel.models import Worksheet
+from funnel.views.years import year_months
 
 
 def _year_goals(request, year):
@@ -26,12 +26,8 @@ def _year_goals(request, year):
     return selectors.year_targets(account=request.account, year=year)
 
 
-def _months(request, year):
-    return fiscal_months(year, request.account.fiscal_year_start_month)
-
-
 def _year_grid(request, year, goals):
-    return exports.goal_grid(_months(request, year), goals)
+    return exports.goal_grid(year_months(request.account, year), goals)
 
 
 def _file_response(content, content_type, filename, fallback):
@@ -52,7 +48,7 @@ def goal_export_csv(request, year):
     (年月, チャネル, CV数, CV率, サイト訪問数)."""
     goals, channels = _year_goals(request, year)
     if channels is not None:
-        content = exports.channel_csv(_months(request, year), channels)
+        content = exports.channel_csv(year_months(request.account, year), channels)
     else:
         content = exports.grid_csv(_year_grid(request, year, goals))
     return _file_response(
@@ -67,7 +63,7 @@ def _actual_rows(request, year, goals):
     account = request.account
     actuals = selectors.actuals_by_month(account=account, year=year)
     values = {m: (a.cv_count, a.visits) for m, a in actuals.items()}
-    months = _months(request, year)
+    months = year_months(request.account, year)
     achievements = target_achievements(months, goals, values, timezone.localdate())
     return exports.actual_rows(achievements, months)
 
@@ -82,7 +78,7 @@ def goal_export_xlsx(request, year):
         account_name=request.account.name,
         year_label=year_label(request.account, year),
         actuals=_actual_rows(request, year, goals),
-        channels=(_months(request, year), channels),
+        channels=(year_months(request.account, year), channels),
     )
     return _file_response(
         content,

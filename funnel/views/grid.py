@@ -38,36 +38,24 @@ from funnel.forms.grid import (
     GridFillForm,
     GridSpreadForm,
 )
-from funnel.models import MAX_YEAR, MIN_YEAR, ChangeSource, PlanAction
+from funnel.models import ChangeSource, PlanAction
 from funnel.rendering import page_or_fragment, wants_fragment
 from funnel.views import channels
+from funnel.views.years import year_months, year_nav
 
 TEMPLATE = "funnel/goal_grid.html"
 logger = logging.getLogger(__name__)
 
 
-def _nav(request, year):
-    return {
-        "year": year,
-        "year_label": year_label(request.account, year),
-        "previous_year": year - 1 if year > MIN_YEAR else None,
-        "next_year": year + 1 if year < MAX_YEAR else None,
-    }
-
-
-def _months(request, year):
-    return fiscal_months(year, request.account.fiscal_year_start_month)
-
-
 def _form(request, year, data=None, goals=None):
-    return GoalYearForm(data, goals=goals, months=_months(request, year))
+    return GoalYearForm(data, goals=goals, months=year_months(request.account, year))
 
 
 def _tool_forms(request, year, action=None):
     """The 一括入力 forms under the grid. Only the one whose button was pressed
     is bound (and so validated); the other keeps what was typed in it, shown
     as its initial value."""
-    months = _months(request, year)
+    months = year_months(request.account, year)
     data = request.POST if request.method == "POST" else None
     typed = data.dict() if data is not None else None
     fill = GridFillForm(
@@ -85,7 +73,7 @@ def _context(request, year, form, plan, tools=None):
     rows = form.rows()
     fill, spread = tools or _tool_forms(request, year)
     return {
-        **_nav(request, year),
+        **year_nav(request.account, year),
         "form": form,
         "rows": rows,
         "totals": year_totals([row.figures for row in rows]),
@@ -339,7 +327,7 @@ def _spread(request, year, form, spread_form):
         messages.error(request, refused)
         return None
     data = spread_form.cleaned_data
-    months = [month for _cal_year, month in _months(request, year)]
+    months = [month for _cal_year, month in year_months(request.account, year)]
     fell_back = []
     if data["spread_by"] == SPREAD_LAST_YEAR:
         # Last year's actual CV数; a month without one weighs by its target.
@@ -453,7 +441,7 @@ def _overview(request, year, review_form, status=200):
     totals, last_totals = year_totals(this_year), year_totals(last_year)
     labels = [month_label(f.month) for f in this_year]
     context = {
-        **_nav(request, year),
+        **year_nav(request.account, year),
         "last_year_label": year_label(request.account, year - 1),
         "rows": compare_years(this_year, last_year),
         "quarters": list(zip(quarters(this_year), quarters(last_year), strict=True)),
@@ -598,7 +586,7 @@ def goal_history(request, year):
     """Who changed which month's targets, when, how (入力, 上書き, ワークシート
     反映), from what to what; and the year's 提出, 承認 and 差し戻し among them."""
     context = {
-        **_nav(request, year),
+        **year_nav(request.account, year),
         "changes": selectors.goal_history(account=request.account, year=year),
     }
     return page_or_fragment(request, "funnel/history.html", "history-list", context)
