@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from funnel import services
-from funnel.forms.fields import sent_in_full
+from funnel.forms.fields import formset_rows_data, rows_edited, sent_in_full
 
 PREFIX = "channels"
 MAX_CHANNELS = 30
@@ -88,36 +88,14 @@ def known_action(action):
 def rows_edit(rows, action):
     """Add a row or move one (``up-<i>``, ``down-<i>``) before the form is
     shown again; the typed text moves with its row."""
-    rows = list(rows)
-    verb, _sep, index_text = action.partition("-")
-    if verb == ADD:
-        if len(rows) < MAX_CHANNELS:
-            rows.append({"id": "", "name": "", "online": "on", "archived": ""})
-        return rows
-    if not index_text.isdigit() or int(index_text) >= len(rows):
-        return rows
-    index = int(index_text)
-    if verb == "up" and index > 0:
-        rows[index - 1], rows[index] = rows[index], rows[index - 1]
-    elif verb == "down" and index < len(rows) - 1:
-        rows[index + 1], rows[index] = rows[index], rows[index + 1]
-    return rows
+    blank = {"id": "", "name": "", "online": "on", "archived": ""}
+    return rows_edited(rows, action, blank=blank, limit=MAX_CHANNELS)
 
 
 def formset_data(rows):
-    data = {
-        f"{PREFIX}-TOTAL_FORMS": str(len(rows)),
-        f"{PREFIX}-INITIAL_FORMS": "0",
-        f"{PREFIX}-MIN_NUM_FORMS": "0",
-        f"{PREFIX}-MAX_NUM_FORMS": str(MAX_CHANNELS),
-    }
-    for index, row in enumerate(rows):
-        for field in FIELDS:
-            value = row.get(field, "")
-            if field in ("online", "archived") and value in ("", None, False):
-                continue  # an unchecked box is absent from a real POST
-            data[f"{PREFIX}-{index}-{field}"] = value
-    return data
+    return formset_rows_data(
+        PREFIX, FIELDS, rows, limit=MAX_CHANNELS, checkboxes=("online", "archived")
+    )
 
 
 class ChannelListEditor:

@@ -139,3 +139,49 @@ class YearField(ParsedField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.error_messages["max_length"] = YEAR_MESSAGES["invalid"]
+
+
+# --- a formset's rows edited before the form is shown again ------------------
+
+
+def rows_edited(rows, action, *, blank, limit, verbs=("up", "down")):
+    """The rows after a row action, the typed text moving with its row:
+    ``add`` appends a copy of ``blank`` (up to ``limit`` rows); ``remove-<i>``,
+    ``up-<i>`` and ``down-<i>`` (0-based, where in ``verbs``) remove or move
+    row i. Anything else leaves the rows as they are."""
+    rows = list(rows)
+    verb, _sep, index_text = action.partition("-")
+    if verb == "add":
+        if len(rows) < limit:
+            rows.append(dict(blank))
+        return rows
+    if verb not in verbs or not index_text.isdigit() or int(index_text) >= len(rows):
+        return rows
+    index = int(index_text)
+    if verb == "remove":
+        del rows[index]
+    elif verb == "up" and index > 0:
+        rows[index - 1], rows[index] = rows[index], rows[index - 1]
+    elif verb == "down" and index < len(rows) - 1:
+        rows[index + 1], rows[index] = rows[index], rows[index + 1]
+    return rows
+
+
+def formset_rows_data(prefix, fields, rows, *, limit, checkboxes):
+    """The POST data of a formset holding ``rows`` (dicts of ``fields``), as
+    a browser sends it: the management form, then each row's fields, an
+    unchecked box (a field of ``checkboxes`` that is empty) left out."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        # Shown again in the page's management form, as an unbound one shows them.
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": str(limit),
+    }
+    for index, row in enumerate(rows):
+        for field in fields:
+            value = row.get(field, "")
+            if field in checkboxes and value in ("", None, False):
+                continue
+            data[f"{prefix}-{index}-{field}"] = value
+    return data

@@ -13,6 +13,8 @@ from funnel.forms.fields import (
     RateField,
     YearField,
     YenField,
+    formset_rows_data,
+    rows_edited,
     sent_in_full,
 )
 from funnel.forms.grid import SPREAD_EVEN, SPREAD_LAST_YEAR
@@ -201,47 +203,22 @@ def channel_rows_edit(rows, action):
     ``action`` is ``add``, ``remove-<i>``, ``up-<i>`` or ``down-<i>`` (0-based);
     anything else leaves the rows as they are. The typed text moves with its row.
     """
-    rows = list(rows)
-    verb, _sep, index_text = action.partition("-")
-    if verb == "add":
-        if len(rows) < MAX_CHANNELS:
-            rows.append(
-                {
-                    "channel": "",
-                    "name": "",
-                    "online": "on",
-                    "meetings": "",
-                    "meeting_rate": "",
-                }
-            )
-        return rows
-    if not index_text.isdigit() or int(index_text) >= len(rows):
-        return rows
-    index = int(index_text)
-    if verb == "remove":
-        del rows[index]
-    elif verb == "up" and index > 0:
-        rows[index - 1], rows[index] = rows[index], rows[index - 1]
-    elif verb == "down" and index < len(rows) - 1:
-        rows[index + 1], rows[index] = rows[index], rows[index + 1]
-    return rows
+    blank = {
+        "channel": "",
+        "name": "",
+        "online": "on",
+        "meetings": "",
+        "meeting_rate": "",
+    }
+    return rows_edited(
+        rows, action, blank=blank, limit=MAX_CHANNELS, verbs=("remove", "up", "down")
+    )
 
 
 def channel_formset_data(rows):
-    data = {
-        f"{CHANNEL_PREFIX}-TOTAL_FORMS": str(len(rows)),
-        f"{CHANNEL_PREFIX}-INITIAL_FORMS": "0",
-        # Shown again in the page's management form, as an unbound one shows them.
-        f"{CHANNEL_PREFIX}-MIN_NUM_FORMS": "0",
-        f"{CHANNEL_PREFIX}-MAX_NUM_FORMS": str(MAX_CHANNELS),
-    }
-    for index, row in enumerate(rows):
-        for field in CHANNEL_FIELDS:
-            value = row.get(field, "")
-            if field == "online" and value in ("", None, False):
-                continue  # an unchecked box is absent from a real POST
-            data[f"{CHANNEL_PREFIX}-{index}-{field}"] = value
-    return data
+    return formset_rows_data(
+        CHANNEL_PREFIX, CHANNEL_FIELDS, rows, limit=MAX_CHANNELS, checkboxes=("online",)
+    )
 
 
 class WorksheetEditor:
