@@ -407,11 +407,13 @@
       return;
     }
     var input = event.target;
-    if (input.id === "id_spread_total" || input.id === "id_spread_rate") {
-      if (event.key === "Enter" && !event.shiftKey && !command) {
-        // Enter in the spread's fields spreads, as the button next to them.
+    if (input.dataset && input.dataset.enter) {
+      // Enter in a 配分's fields spreads, as the button next to them (named
+      // by the field's data-enter), not 保存, the form's first button.
+      var pressed = document.getElementById(input.dataset.enter);
+      if (pressed && event.key === "Enter" && !event.shiftKey && !command) {
         event.preventDefault();
-        document.getElementById("bulk-spread").click();
+        pressed.click();
       }
       return;
     }

@@ -222,3 +222,28 @@ def test_a_channel_is_spread_by_last_years_actuals_on_a_phone(page, account, mar
             "source", flat=True
         )
     ) == {ChangeSource.BULK}
+
+
+def test_enter_in_a_channels_spread_spreads_and_saves_nothing(page, account, marketer):
+    """Enter in a channel's 年間CV数 presses that channel's 配分する (as on the
+    grid), not 保存, the form's first button: the months are filled, nothing
+    is stored until 保存."""
+    services.channel_defaults_create(account=account)
+    mail = account.channels.get(name="メルマガ")
+    sign_in(page, "marketer")
+    page.goto(PLAN)
+    section = page.locator(f"#channel-{mail.pk}")
+    section.get_by_text("メルマガの一括入力").click()
+    section.get_by_label("年間CV数").fill("120")
+    section.get_by_label("CV率（全月）").fill("1.5")
+    section.get_by_label("CV率（全月）").press("Enter")
+    expect(
+        page.get_by_text("メルマガ の年間 120 を各月に均等に配分しました。")
+    ).to_be_visible()
+    for month in (1, 6, 12):
+        expect(page.get_by_label(f"メルマガ {month}月 CV数", exact=True)).to_have_value(
+            "10"
+        )
+    expect(visits(page, "メルマガ", 1)).to_have_text("667")
+    assert not ChannelGoal.objects.exists()
+    assert not GoalYearPlan.objects.filter(channel_mode=True).exists()
