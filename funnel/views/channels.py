@@ -21,12 +21,12 @@ from funnel import notices, selectors, services
 from funnel.access import editor_required, member_required
 from funnel.domain.channels import PlanChannel
 from funnel.domain.grid import (
-    last_year_weights,
     month_figures,
     opens_calendar_year,
     spread_year,
     year_totals,
 )
+from funnel.domain.worksheet import NOTHING_LAST_YEAR
 from funnel.formatting import month_label, year_label
 from funnel.forms.channel_plan import (
     ChannelPlanForm,
@@ -325,8 +325,10 @@ def _spread(request, year, channel, months, form):
     names["total"] = f"{total:,}"
     fell_back = []
     if form.spread_by() == SPREAD_LAST_YEAR:
-        weights, fell_back = _last_year_weights(request, year, channel, months)
-        if not any(weights):
+        profile = selectors.last_year_channel_profiles(
+            account=request.account, year=year
+        ).get(channel.id, NOTHING_LAST_YEAR)
+        if profile.empty:
             form.add_error(
                 "spread_by",
                 _(
@@ -336,6 +338,7 @@ def _spread(request, year, channel, months, form):
             )
             messages.error(request, refused % names)
             return None
+        weights, fell_back = profile.weights, profile.fell_back
         done = _(
             "%(channel)s の年間 %(total)s を前年の実績比で配分しました。保存するまで反映されません。"
         )
@@ -367,18 +370,6 @@ def _spread(request, year, channel, months, form):
         (channel.id, month): values
         for (_y, month), values in zip(months, spread, strict=True)
     }
-
-
-def _last_year_weights(request, year, channel, months):
-    """前年の実績比, as the grid weighs it: the channel's actual of each month
-    last year, its target there where no actual was recorded (two queries,
-    whatever the number of channels)."""
-    actuals = selectors.channel_actual_values(account=request.account, year=year - 1)
-    targets = selectors.channel_goal_values(account=request.account, year=year - 1)
-    return last_year_weights(
-        [actuals.get((channel.id, m), (None, None))[0] for _y, m in months],
-        [targets.get((channel.id, m), (None, None))[0] for _y, m in months],
-    )
 
 
 def _refuse(request, year, ids, message, *, status):
